@@ -1,0 +1,1 @@
+"""QoIFlow training package: data reader, ADMN model, training, export, evaluation."""

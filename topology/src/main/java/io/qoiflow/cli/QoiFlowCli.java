@@ -1,0 +1,46 @@
+package io.qoiflow.cli;
+
+import io.qoiflow.simulator.cli.ReplayCommand;
+import io.qoiflow.simulator.cli.SimulateCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one front door: every capability a user or a test needs is a subcommand here. */
+@Command(
+    name = "qoiflow",
+    mixinStandardHelpOptions = true,
+    versionProvider = QoiFlowCli.Version.class,
+    description = "QoIFlow: QoI-aware adaptive-depth multimodal inference on Kafka and Flink.",
+    subcommands = {
+      KafkaCommand.class,
+      TopicsCommand.class,
+      SimulateCommand.class,
+      ReplayCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class QoiFlowCli implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line, for tests that run subcommands in-process. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new QoiFlowCli()).setCaseInsensitiveEnumValuesAllowed(true);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = QoiFlowCli.class.getPackage().getImplementationVersion();
+      return new String[] {"qoiflow " + (v == null ? "dev" : v)};
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package io.qoiflow.cli;
+
+import io.qoiflow.local.LocalKafkaBroker;
+import io.qoiflow.schemas.Topics;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code qoiflow topics}: create the standard topics on a cluster. */
+@Command(
+    name = "topics",
+    mixinStandardHelpOptions = true,
+    description = "Create the standard QoIFlow topics (existing ones are left as they are).")
+public final class TopicsCommand implements Callable<Integer> {
+
+  @Option(names = "--bootstrap", required = true, description = "Kafka bootstrap servers.")
+  String bootstrap;
+
+  @Option(
+      names = "--partitions",
+      defaultValue = "2",
+      description = "Partitions of the data topics (default: ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(
+      names = "--topic",
+      description =
+          "Override or add a topic as NAME=PARTITIONS; repeatable. A standard name renames"
+              + " nothing: use it to change that topic's partitions.")
+  Map<String, Integer> overrides = new LinkedHashMap<>();
+
+  @Option(
+      names = "--only",
+      description = "Create only the topics given with --topic, not the standard set.")
+  boolean only;
+
+  @Override
+  public Integer call() {
+    Map<String, Integer> topics = only ? new LinkedHashMap<>() : Topics.all(partitions);
+    topics.putAll(overrides);
+    LocalKafkaBroker.createTopics(bootstrap, topics);
+    topics.forEach((name, p) -> System.out.printf("%s\t%d%n", name, p));
+    return 0;
+  }
+}

@@ -1,0 +1,294 @@
+package io.qoiflow.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) in a child JVM on
+ * loopback, for the demo, the CLI and tests. Started from this JVM's classpath (which must hold
+ * {@code kafka_2.13}); storage is formatted fresh in a work folder; stopped by PID on close.
+ */
+public final class LocalKafkaBroker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+
+  private final Path workDir;
+  private final int port;
+  private final int controllerPort;
+  private final String clusterId;
+  private JvmProcess process;
+
+  private LocalKafkaBroker(Path workDir, int port, int controllerPort, String clusterId) {
+    this.workDir = workDir;
+    this.port = port;
+    this.controllerPort = controllerPort;
+    this.clusterId = clusterId;
+  }
+
+  /** Starts a broker in a new temporary folder on free ports and waits until it serves. */
+  public static LocalKafkaBroker start() {
+    try {
+      return start(Files.createTempDirectory("qoiflow-kafka-"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Starts a broker whose data and log live in {@code workDir}. */
+  public static LocalKafkaBroker start(Path workDir) {
+    LocalKafkaBroker broker =
+        new LocalKafkaBroker(
+            workDir, JvmProcess.freePort(), JvmProcess.freePort(), Uuid.randomUuid().toString());
+    broker.writeConfig();
+    broker.format();
+    broker.launch();
+    return broker;
+  }
+
+  public String bootstrapServers() {
+    return "127.0.0.1:" + port;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public Path workDir() {
+    return workDir;
+  }
+
+  /** Stops the broker (SIGTERM) and keeps its data, so {@link #restart()} resumes it. */
+  public void stop() {
+    if (process != null) {
+      process.close();
+      process = null;
+    }
+  }
+
+  /** Starts the broker again on the same ports and data, e.g. after {@link #stop()}. */
+  public void restart() {
+    stop();
+    launch();
+  }
+
+  /** Creates topics, ignoring those that exist already. */
+  public void createTopics(Map<String, Integer> partitionsByTopic) {
+    createTopics(bootstrapServers(), partitionsByTopic);
+  }
+
+  /** Creates topics on any cluster with replication factor 1, ignoring those that exist. */
+  public static void createTopics(String bootstrap, Map<String, Integer> partitionsByTopic) {
+    List<NewTopic> topics = new ArrayList<>();
+    partitionsByTopic.forEach(
+        (name, partitions) -> topics.add(new NewTopic(name, partitions, (short) 1)));
+    try (Admin admin = Admin.create(adminProps(bootstrap))) {
+      for (var entry : admin.createTopics(topics).values().entrySet()) {
+        try {
+          entry.getValue().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("cannot create topic " + entry.getKey(), e.getCause());
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("timed out creating topics on " + bootstrap, e);
+    }
+  }
+
+  /** Names of the topics on the broker. */
+  public Set<String> listTopics() {
+    try (Admin admin = Admin.create(adminProps(bootstrapServers()))) {
+      return admin.listTopics().names().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Properties adminProps(String bootstrap) {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    return p;
+  }
+
+  private Path configFile() {
+    return workDir.resolve("server.properties");
+  }
+
+  private void writeConfig() {
+    Path logs = workDir.resolve("data");
+    String config =
+        String.join(
+            "\n",
+            "process.roles=broker,controller",
+            "node.id=1",
+            "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
+            "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+            "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+            "controller.listener.names=CONTROLLER",
+            "inter.broker.listener.name=PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs=" + logs,
+            "num.partitions=1",
+            // A single node: every internal topic has one replica.
+            "offsets.topic.replication.factor=1",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "min.insync.replicas=1",
+            "default.replication.factor=1",
+            "group.initial.rebalance.delay.ms=0",
+            // Large frames (camera, lidar) and batched results.
+            "message.max.bytes=8388608",
+            "replica.fetch.max.bytes=8388608",
+            "transaction.max.timeout.ms=900000",
+            "auto.create.topics.enable=false",
+            "log.retention.hours=-1",
+            "");
+    try {
+      Files.createDirectories(workDir);
+      Files.writeString(configFile(), config, StandardCharsets.UTF_8);
+      Files.writeString(
+          workDir.resolve("log4j2.properties"),
+          String.join(
+              "\n",
+              "rootLogger.level=WARN",
+              "rootLogger.appenderRef.stdout.ref=STDOUT",
+              "appender.stdout.type=Console",
+              "appender.stdout.name=STDOUT",
+              "appender.stdout.layout.type=PatternLayout",
+              "appender.stdout.layout.pattern=[%d] %p %m (%c)%n",
+              "logger.kafka.name=kafka",
+              "logger.kafka.level=INFO",
+              ""),
+          StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private List<String> jvmOptions() {
+    return List.of(
+        "-Xms256m",
+        "-Xmx768m",
+        "-XX:+UseG1GC",
+        "-Dlog4j2.configurationFile=" + workDir.resolve("log4j2.properties"),
+        "-Dlog4j.configurationFile=" + workDir.resolve("log4j2.properties"));
+  }
+
+  private void format() {
+    try (JvmProcess format =
+        JvmProcess.start(
+            "kafka-format",
+            workDir,
+            JvmProcess.currentClasspath(),
+            jvmOptions(),
+            "kafka.tools.StorageTool",
+            List.of("format", "-t", clusterId, "-c", configFile().toString()))) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (format.isAlive() && System.nanoTime() < deadline) {
+        sleep(100);
+      }
+      if (format.isAlive()) {
+        throw new IllegalStateException("formatting Kafka storage timed out");
+      }
+      if (!format.logTail(4000).contains("Formatting")) {
+        throw new IllegalStateException(
+            "formatting Kafka storage failed:\n" + format.logTail(4000));
+      }
+    }
+  }
+
+  private void launch() {
+    long t0 = System.nanoTime();
+    process =
+        JvmProcess.start(
+            "kafka",
+            workDir,
+            JvmProcess.currentClasspath(),
+            jvmOptions(),
+            "kafka.Kafka",
+            List.of(configFile().toString()));
+    awaitReady(t0);
+  }
+
+  private void awaitReady(long t0) {
+    long deadline = t0 + START_TIMEOUT.toNanos();
+    Properties props = adminProps(bootstrapServers());
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
+    try (Admin admin = Admin.create(props)) {
+      while (System.nanoTime() < deadline) {
+        if (!process.isAlive()) {
+          throw new IllegalStateException("Kafka broker exited:\n" + process.logTail(6000));
+        }
+        try {
+          Collection<?> nodes = admin.describeCluster().nodes().get(3, TimeUnit.SECONDS);
+          if (!nodes.isEmpty()) {
+            LOG.info(
+                "Kafka broker up at {} (pid {}) in {} ms",
+                bootstrapServers(),
+                process.pid(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+            return;
+          }
+        } catch (ExecutionException | TimeoutException notYet) {
+          sleep(200);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    String tail = process.logTail(6000);
+    close();
+    throw new IllegalStateException("Kafka broker not ready in " + START_TIMEOUT + ":\n" + tail);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}
