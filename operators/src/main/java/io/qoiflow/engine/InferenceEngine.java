@@ -1,0 +1,554 @@
+package io.qoiflow.engine;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.qoiflow.records.Modality;
+import io.qoiflow.records.SensorFrame;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ADMN inference engine: controller → per-sample layer set within the budget → per-modality
+ * embed → each chosen layer on the sub-batch that chose it (gather, run, scatter) → fusion and
+ * heads on the batch. Plain Java, no Flink.
+ *
+ * <p>Thread-safe: {@link #infer} may be called from several threads at once (ORT sessions are
+ * thread-safe and the engine keeps no per-call state in fields). One engine per process and model
+ * is enough; every session uses the process-wide ORT thread pool. {@link #close()} releases the
+ * sessions; it must not race with {@code infer}.
+ */
+public final class InferenceEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
+
+  private final ModelManifest manifest;
+  private final OrtEnvironment env;
+  private final ExecutionProvider provider;
+  private final int m;
+  private final int lm;
+  private final Modality[] modalities;
+  private final int[][] inputShapes;
+  private final Map<String, OrtSession> sessions = new LinkedHashMap<>();
+  private final Map<String, String> singleInputName = new HashMap<>();
+  private final AtomicLongArray layerRuns;
+  private final AtomicLongArray graphRuns;
+  private final Map<String, Integer> graphIndex = new HashMap<>();
+
+  private InferenceEngine(ModelManifest manifest, ExecutionProvider requested) {
+    this.manifest = manifest;
+    OrtRuntime rt = OrtRuntime.get();
+    this.env = rt.env();
+    this.provider = OrtRuntime.resolve(requested);
+    this.m = manifest.modalityCount();
+    this.lm = manifest.layersPerModality();
+    this.modalities = new Modality[m];
+    this.inputShapes = new int[m][];
+    for (int i = 0; i < m; i++) {
+      String name = manifest.modalities().get(i);
+      modalities[i] = Modality.valueOf(name.toUpperCase(Locale.ROOT));
+      inputShapes[i] = manifest.input(name).shape();
+    }
+    this.layerRuns = new AtomicLongArray(m * lm);
+    this.graphRuns = new AtomicLongArray(manifest.graphs().size());
+    int gi = 0;
+    try {
+      for (ModelManifest.Graph g : manifest.graphs().values()) {
+        OrtSession s = rt.open(manifest.dir().resolve(g.file()), provider);
+        sessions.put(g.key(), s);
+        graphIndex.put(g.key(), gi++);
+        if (s.getNumInputs() == 1) {
+          singleInputName.put(g.key(), s.getInputNames().iterator().next());
+        }
+      }
+      for (int i = 0; i < m; i++) {
+        requireSession(manifest.embedKey(i));
+        for (int l = 0; l < lm; l++) {
+          requireSession(manifest.layerKey(i, l));
+        }
+      }
+      requireSession("fusion");
+    } catch (OrtException | RuntimeException e) {
+      closeSessions();
+      throw e instanceof RuntimeException re
+          ? re
+          : new IllegalStateException("cannot open the model's graphs: " + e.getMessage(), e);
+    }
+    LOG.info(
+        "engine {}: {} sessions on {}{}, {} modalities × {} layers",
+        manifest.version(),
+        sessions.size(),
+        provider,
+        requested != provider ? " (requested " + requested + ")" : "",
+        m,
+        lm);
+  }
+
+  /**
+   * Opens a model directory: reads manifest.json, verifies the sha256 of every listed file
+   * (throwing {@link ModelIntegrityException} naming the file on a mismatch) and opens one session
+   * per graph on the resolved execution provider.
+   */
+  public static InferenceEngine open(Path modelDir, ExecutionProvider provider) {
+    return new InferenceEngine(ModelManifest.load(modelDir), provider);
+  }
+
+  public static InferenceEngine open(Path modelDir) {
+    return open(modelDir, ExecutionProvider.CPU);
+  }
+
+  private void requireSession(String key) {
+    if (!sessions.containsKey(key)) {
+      throw new IllegalArgumentException("manifest lacks graph " + key);
+    }
+  }
+
+  public ModelManifest manifest() {
+    return manifest;
+  }
+
+  /** The provider the sessions really run on (CPU after a CUDA fallback). */
+  public ExecutionProvider provider() {
+    return provider;
+  }
+
+  /** How many times layer {@code layer} of modality index {@code modality} has run (any batch). */
+  public long layerRuns(int modality, int layer) {
+    return layerRuns.get(modality * lm + layer);
+  }
+
+  /** Run counts of every layer, global layer index order. */
+  public long[] layerRunCounts() {
+    long[] out = new long[m * lm];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = layerRuns.get(i);
+    }
+    return out;
+  }
+
+  /** How many session.run calls a graph has had. */
+  public long graphRuns(String key) {
+    Integer i = graphIndex.get(key);
+    return i == null ? 0 : graphRuns.get(i);
+  }
+
+  /** The budget L a sample runs under for a policy. */
+  public int budgetLayers(Policy policy, double fraction) {
+    return policy == Policy.FULL ? manifest.totalLayers() : manifest.layersForFraction(fraction);
+  }
+
+  /** The controller graph a policy uses for a budget of {@code layers} (null: no controller). */
+  public String controllerGraph(Policy policy, int layers) {
+    if (!policy.usesController()) {
+      return null;
+    }
+    ModelManifest.PolicySpec spec =
+        manifest
+            .policy(policy.key())
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "model " + manifest.name() + " has no '" + policy.key() + "' policy"));
+    if (spec.graph() != null) {
+      return spec.graph();
+    }
+    // Per-budget controllers: the one trained for this L, else the nearest (ties: larger).
+    String best = null;
+    int bestDist = Integer.MAX_VALUE;
+    int bestL = -1;
+    for (Map.Entry<Integer, String> e : spec.graphsByBudget().entrySet()) {
+      int l = manifest.layersForPct(e.getKey());
+      int d = Math.abs(l - layers);
+      if (d < bestDist || (d == bestDist && l > bestL)) {
+        best = e.getValue();
+        bestDist = d;
+        bestL = l;
+      }
+    }
+    if (best == null) {
+      throw new IllegalArgumentException("policy " + policy.key() + " lists no controller graph");
+    }
+    return best;
+  }
+
+  /** Infers a batch; results in batch order. */
+  public List<SampleResult> infer(List<EngineSample> batch, Policy policy) {
+    try {
+      return run(batch, policy);
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+    }
+  }
+
+  private List<SampleResult> run(List<EngineSample> batch, Policy policy) throws OrtException {
+    final int b = batch.size();
+    if (b == 0) {
+      return List.of();
+    }
+    long t0 = System.nanoTime();
+    // ---- decode: full-batch raw frames per modality (zeros where missing) ----
+    boolean[][] present = new boolean[b][m];
+    float[][] frames = new float[m][];
+    int[] budget = new int[b];
+    for (int i = 0; i < m; i++) {
+      frames[i] = new float[b * FrameDecoder.elements(inputShapes[i])];
+    }
+    for (int s = 0; s < b; s++) {
+      EngineSample sample = batch.get(s);
+      budget[s] = budgetLayers(policy, sample.budgetFraction());
+      for (int i = 0; i < m; i++) {
+        SensorFrame f = sample.frame(modalities[i]);
+        if (f != null) {
+          int e = FrameDecoder.elements(inputShapes[i]);
+          FrameDecoder.decodeInto(f, inputShapes[i], frames[i], s * e);
+          present[s][i] = true;
+        }
+      }
+    }
+    long t1 = System.nanoTime();
+
+    // ---- controller and layer selection ----
+    boolean[][] chosen = new boolean[b][];
+    float[][] qoi = new float[b][];
+    String[] controllerOf = new String[b];
+    if (policy.usesController()) {
+      Map<String, List<Integer>> groups = new TreeMap<>();
+      for (int s = 0; s < b; s++) {
+        controllerOf[s] = controllerGraph(policy, budget[s]);
+        groups.computeIfAbsent(controllerOf[s], k -> new ArrayList<>()).add(s);
+      }
+      for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+        runController(g.getKey(), g.getValue(), batch, frames, present, chosen, qoi, budget);
+      }
+    } else {
+      for (int s = 0; s < b; s++) {
+        chosen[s] =
+            policy == Policy.FULL
+                ? LayerSelector.full(present[s], lm)
+                : LayerSelector.naive(present[s], budget[s], lm);
+        qoi[s] = new float[m];
+        Arrays.fill(qoi[s], Float.NaN);
+      }
+    }
+    for (int s = 0; s < b; s++) {
+      int n = LayerSelector.count(chosen[s]);
+      if (n > budget[s]) {
+        throw new IllegalStateException(
+            "selection gave sample " + s + " " + n + " layers over its budget " + budget[s]);
+      }
+    }
+    long t2 = System.nanoTime();
+
+    // ---- embed: each present modality on the sub-batch that has it ----
+    float[][] hidden = new float[m][];
+    int[][] rows = new int[m][];
+    int[] tokens = new int[m];
+    int[] dims = new int[m];
+    for (int i = 0; i < m; i++) {
+      int[] idx = presentRows(present, i);
+      rows[i] = idx;
+      if (idx.length == 0) {
+        continue;
+      }
+      String key = manifest.embedKey(i);
+      int e = FrameDecoder.elements(inputShapes[i]);
+      float[] in = gather(frames[i], e, idx, b);
+      long[] shape = prepend(idx.length, inputShapes[i]);
+      try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(in), shape);
+          OrtSession.Result r = runGraph(key, Map.of(singleInputName.get(key), t))) {
+        OnnxTensor out = (OnnxTensor) r.get(0);
+        long[] os = ((TensorInfo) out.getInfo()).getShape();
+        tokens[i] = (int) os[1];
+        dims[i] = (int) os[2];
+        hidden[i] = new float[idx.length * tokens[i] * dims[i]];
+        out.getFloatBuffer().get(hidden[i]);
+      }
+    }
+    long t3 = System.nanoTime();
+
+    // ---- layers: gather the samples that chose layer l, run, scatter back ----
+    int[] ran = new int[b];
+    for (int i = 0; i < m; i++) {
+      int[] idx = rows[i];
+      if (idx.length == 0) {
+        continue;
+      }
+      int rowSize = tokens[i] * dims[i];
+      int[] sel = new int[idx.length];
+      for (int l = 0; l < lm; l++) {
+        int g = i * lm + l;
+        int n = 0;
+        for (int r = 0; r < idx.length; r++) {
+          if (chosen[idx[r]][g]) {
+            sel[n++] = r;
+          }
+        }
+        if (n == 0) {
+          continue;
+        }
+        // The hard cap, checked where layers are run.
+        for (int k = 0; k < n; k++) {
+          int s = idx[sel[k]];
+          if (++ran[s] > budget[s]) {
+            throw new IllegalStateException(
+                "sample " + s + " would run more than its budget of " + budget[s] + " layers");
+          }
+        }
+        String key = manifest.layerKey(i, l);
+        float[] in = n == idx.length ? hidden[i] : gather(hidden[i], rowSize, sel, n);
+        long[] shape = {n, tokens[i], dims[i]};
+        try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(in), shape);
+            OrtSession.Result r = runGraph(key, Map.of(singleInputName.get(key), t))) {
+          FloatBuffer out = ((OnnxTensor) r.get(0)).getFloatBuffer();
+          if (n == idx.length) {
+            out.get(hidden[i]);
+          } else {
+            for (int k = 0; k < n; k++) {
+              out.get(hidden[i], sel[k] * rowSize, rowSize);
+            }
+          }
+        }
+        layerRuns.incrementAndGet(g);
+      }
+    }
+    long t4 = System.nanoTime();
+
+    // ---- fusion and heads on the whole batch ----
+    int d = manifest.dim() > 0 ? manifest.dim() : maxOf(dims);
+    float[] cls = new float[b * m * d];
+    float[] pres = new float[b * m];
+    for (int i = 0; i < m; i++) {
+      int[] idx = rows[i];
+      int rowSize = tokens[i] * dims[i];
+      for (int r = 0; r < idx.length; r++) {
+        System.arraycopy(hidden[i], r * rowSize, cls, (idx[r] * m + i) * d, dims[i]);
+        pres[idx[r] * m + i] = 1f;
+      }
+    }
+    float[] mean;
+    float[] cov;
+    float[] probs;
+    int k;
+    try (OnnxTensor tc = OnnxTensor.createTensor(env, FloatBuffer.wrap(cls), new long[] {b, m, d});
+        OnnxTensor tp = OnnxTensor.createTensor(env, FloatBuffer.wrap(pres), new long[] {b, m});
+        OrtSession.Result r = runGraph("fusion", Map.of("cls", tc, "present", tp))) {
+      mean = floats(r, "mean", 0);
+      cov = floats(r, "cov", 1);
+      probs = floats(r, "class_probs", 2);
+      k = probs.length / b;
+    }
+    long t5 = System.nanoTime();
+
+    // ---- results ----
+    double inv = 1e-6 / b;
+    StageLatency lat =
+        new StageLatency(
+            (t1 - t0) * inv, (t2 - t1) * inv, (t3 - t2) * inv, (t4 - t3) * inv, (t5 - t4) * inv, b);
+    long fusionFlops = manifest.flops("fusion");
+    List<SampleResult> out = new ArrayList<>(b);
+    for (int s = 0; s < b; s++) {
+      int[][] layers = new int[m][];
+      long flops = fusionFlops + (controllerOf[s] == null ? 0 : manifest.flops(controllerOf[s]));
+      for (int i = 0; i < m; i++) {
+        layers[i] = LayerSelector.layersOf(chosen[s], i, lm);
+        if (present[s][i]) {
+          flops += manifest.flops(manifest.embedKey(i));
+        }
+        for (int l : layers[i]) {
+          flops += manifest.flops(manifest.layerKey(i, l));
+        }
+      }
+      float[] p = Arrays.copyOfRange(probs, s * k, (s + 1) * k);
+      int best = 0;
+      for (int c = 1; c < k; c++) {
+        if (p[c] > p[best]) {
+          best = c;
+        }
+      }
+      double[] c2 = new double[4];
+      for (int j = 0; j < 4; j++) {
+        c2[j] = cov[s * 4 + j];
+      }
+      out.add(
+          new SampleResult(
+              mean[2 * s],
+              mean[2 * s + 1],
+              c2,
+              best,
+              p,
+              present[s].clone(),
+              layers,
+              qoi[s],
+              flops,
+              budget[s],
+              batch.get(s).budgetFraction(),
+              policy,
+              lat));
+    }
+    return out;
+  }
+
+  private void runController(
+      String key,
+      List<Integer> group,
+      List<EngineSample> batch,
+      float[][] frames,
+      boolean[][] present,
+      boolean[][] chosen,
+      float[][] qoi,
+      int[] budget)
+      throws OrtException {
+    int n = group.size();
+    int b = batch.size();
+    int[] idx = group.stream().mapToInt(Integer::intValue).toArray();
+    OrtSession session = sessions.get(key);
+    if (session == null) {
+      throw new IllegalArgumentException("manifest lacks controller graph " + key);
+    }
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    try {
+      for (int i = 0; i < m; i++) {
+        int e = FrameDecoder.elements(inputShapes[i]);
+        float[] in = n == b ? frames[i] : gather(frames[i], e, idx, n);
+        inputs.put(
+            manifest.modalities().get(i),
+            OnnxTensor.createTensor(env, FloatBuffer.wrap(in), prepend(n, inputShapes[i])));
+      }
+      float[] pres = new float[n * m];
+      for (int r = 0; r < n; r++) {
+        for (int i = 0; i < m; i++) {
+          pres[r * m + i] = present[idx[r]][i] ? 1f : 0f;
+        }
+      }
+      inputs.put(
+          "present", OnnxTensor.createTensor(env, FloatBuffer.wrap(pres), new long[] {n, m}));
+      if (session.getInputNames().contains("budget")) {
+        float[] bud = new float[n];
+        for (int r = 0; r < n; r++) {
+          bud[r] = (float) batch.get(idx[r]).budgetFraction();
+        }
+        inputs.put(
+            "budget", OnnxTensor.createTensor(env, FloatBuffer.wrap(bud), new long[] {n, 1}));
+      }
+      try (OrtSession.Result r = runGraph(key, inputs)) {
+        float[] logits = floats(r, "layer_logits", 0);
+        float[] q = floats(r, "qoi", 1);
+        int nl = m * lm;
+        for (int row = 0; row < n; row++) {
+          int s = idx[row];
+          float[] lg = Arrays.copyOfRange(logits, row * nl, (row + 1) * nl);
+          chosen[s] = LayerSelector.select(lg, present[s], budget[s], lm);
+          qoi[s] = Arrays.copyOfRange(q, row * m, (row + 1) * m);
+        }
+      }
+    } finally {
+      for (OnnxTensor t : inputs.values()) {
+        t.close();
+      }
+    }
+  }
+
+  private OrtSession.Result runGraph(String key, Map<String, OnnxTensor> inputs)
+      throws OrtException {
+    OrtSession s = sessions.get(key);
+    graphRuns.incrementAndGet(graphIndex.get(key));
+    return s.run(inputs);
+  }
+
+  private static float[] floats(OrtSession.Result r, String name, int fallbackIndex)
+      throws OrtException {
+    OnnxValue v = r.get(name).orElseGet(() -> r.get(fallbackIndex));
+    FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
+    float[] out = new float[fb.remaining()];
+    fb.get(out);
+    return out;
+  }
+
+  private static int[] presentRows(boolean[][] present, int modality) {
+    int n = 0;
+    for (boolean[] p : present) {
+      n += p[modality] ? 1 : 0;
+    }
+    int[] idx = new int[n];
+    int j = 0;
+    for (int s = 0; s < present.length; s++) {
+      if (present[s][modality]) {
+        idx[j++] = s;
+      }
+    }
+    return idx;
+  }
+
+  /** Rows {@code idx[0..n)} of a row-major array with rows of {@code rowSize}. */
+  static float[] gather(float[] src, int rowSize, int[] idx, int n) {
+    if (n == src.length / rowSize && isIdentity(idx, n)) {
+      return src;
+    }
+    float[] out = new float[n * rowSize];
+    for (int k = 0; k < n; k++) {
+      System.arraycopy(src, idx[k] * rowSize, out, k * rowSize, rowSize);
+    }
+    return out;
+  }
+
+  private static boolean isIdentity(int[] idx, int n) {
+    for (int k = 0; k < n; k++) {
+      if (idx[k] != k) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static long[] prepend(int n, int[] shape) {
+    long[] out = new long[shape.length + 1];
+    out[0] = n;
+    for (int i = 0; i < shape.length; i++) {
+      out[i + 1] = shape[i];
+    }
+    return out;
+  }
+
+  private static int maxOf(int[] a) {
+    int x = 0;
+    for (int v : a) {
+      x = Math.max(x, v);
+    }
+    return x;
+  }
+
+  /** Input names and shapes of a graph, for diagnostics. */
+  public Map<String, NodeInfo> inputInfo(String key) throws OrtException {
+    return sessions.get(key).getInputInfo();
+  }
+
+  private void closeSessions() {
+    for (OrtSession s : sessions.values()) {
+      try {
+        s.close();
+      } catch (OrtException e) {
+        LOG.warn("closing a session failed: {}", e.getMessage());
+      }
+    }
+    sessions.clear();
+  }
+
+  @Override
+  public void close() {
+    closeSessions();
+  }
+}
