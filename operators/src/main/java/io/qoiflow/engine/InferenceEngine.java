@@ -266,7 +266,7 @@ public final class InferenceEngine implements AutoCloseable {
       }
       String key = manifest.embedKey(i);
       int e = FrameDecoder.elements(inputShapes[i]);
-      float[] in = gather(frames[i], e, idx, b);
+      float[] in = gather(frames[i], e, idx, idx.length);
       long[] shape = prepend(idx.length, inputShapes[i]);
       try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(in), shape);
           OrtSession.Result r = runGraph(key, Map.of(singleInputName.get(key), t))) {

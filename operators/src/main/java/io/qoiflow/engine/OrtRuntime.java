@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +23,10 @@ import org.slf4j.LoggerFactory;
 public final class OrtRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(OrtRuntime.class);
 
-  /** How many times a CUDA fallback was logged in this JVM (at most once per provider request). */
+  /** How many times a CUDA fallback was logged in this JVM: 0 or 1. */
   static final AtomicInteger CUDA_FALLBACK_LOGS = new AtomicInteger();
+
+  private static final AtomicBoolean FALLBACK_LOGGED = new AtomicBoolean();
 
   private static volatile OrtRuntime instance;
 
@@ -122,11 +125,15 @@ public final class OrtRuntime {
     if (reason == null) {
       return ExecutionProvider.CUDA;
     }
-    CUDA_FALLBACK_LOGS.incrementAndGet();
-    if (requested == ExecutionProvider.CUDA) {
-      LOG.warn("CUDA execution provider requested but cannot be added ({}); using CPU", reason);
+    // Log once per JVM: every engine and session after the first falls back silently.
+    if (FALLBACK_LOGGED.compareAndSet(false, true)) {
+      CUDA_FALLBACK_LOGS.incrementAndGet();
+      LOG.warn(
+          "execution provider {}: CUDA cannot be added ({}); falling back to CPU",
+          requested.name().toLowerCase(java.util.Locale.ROOT),
+          reason);
     } else {
-      LOG.info("execution provider auto: CUDA not available ({}); using CPU", reason);
+      LOG.debug("execution provider {}: CUDA fallback to CPU", requested);
     }
     return ExecutionProvider.CPU;
   }

@@ -1,0 +1,156 @@
+package io.qoiflow.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The engine on the real exported model (see {@link TestModels}). */
+class InferenceEngineTest {
+  private static InferenceEngine engine;
+  private static ModelManifest mf;
+
+  @BeforeAll
+  static void open() {
+    engine = InferenceEngine.open(TestModels.modelDir(), ExecutionProvider.CPU);
+    mf = engine.manifest();
+  }
+
+  @AfterAll
+  static void close() {
+    if (engine != null) {
+      engine.close();
+    }
+  }
+
+  static List<Policy> policies() {
+    List<Policy> out = new ArrayList<>();
+    for (Policy p : Policy.values()) {
+      if (!p.usesController() || mf.policy(p.key()).isPresent()) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  private static double randomBudget(Random rnd) {
+    if (rnd.nextBoolean()) {
+      List<Integer> pcts = new ArrayList<>(mf.budgets().keySet());
+      return pcts.get(rnd.nextInt(pcts.size())) / 100.0;
+    }
+    double lo = (double) mf.modalityCount() / mf.totalLayers();
+    return lo + (1 - lo) * rnd.nextDouble();
+  }
+
+  @Test
+  void manifestDescribesAControllerPolicy() {
+    assertThat(mf.policy("admn").or(() -> mf.policy("universal"))).isPresent();
+    assertThat(engine.provider()).isEqualTo(ExecutionProvider.CPU);
+  }
+
+  @Test
+  void noSampleEverRunsMoreThanItsBudgetAndUnchosenLayersNeverRun() {
+    Random rnd = new Random(11);
+    int lm = mf.layersPerModality();
+    for (Policy policy : policies()) {
+      for (int trial = 0; trial < 6; trial++) {
+        int b = 1 + rnd.nextInt(12);
+        List<EngineSample> batch = new ArrayList<>();
+        for (int s = 0; s < b; s++) {
+          batch.add(RandomFrames.sample(mf, rnd, 0.75, randomBudget(rnd)));
+        }
+        long[] before = engine.layerRunCounts();
+        List<SampleResult> res = engine.infer(batch, policy);
+        long[] after = engine.layerRunCounts();
+
+        boolean[] chosenByAny = new boolean[mf.totalLayers()];
+        for (int s = 0; s < b; s++) {
+          SampleResult r = res.get(s);
+          int budget = engine.budgetLayers(policy, batch.get(s).budgetFraction());
+          assertThat(r.budgetLayers()).isEqualTo(budget);
+          assertThat(r.layerCount()).as("%s sample %d", policy, s).isLessThanOrEqualTo(budget);
+          int present = 0;
+          for (int i = 0; i < mf.modalityCount(); i++) {
+            int[] layers = r.layers()[i];
+            if (r.present()[i]) {
+              present++;
+              assertThat(layers).as("first layer forced").startsWith(0);
+            } else {
+              assertThat(layers).as("missing modality gets nothing").isEmpty();
+            }
+            assertThat(layers).isSorted();
+            for (int l : layers) {
+              chosenByAny[i * lm + l] = true;
+            }
+          }
+          // Exactly L layers whenever there are enough layers to choose from.
+          int expected = policy == Policy.FULL ? present * lm : Math.min(budget, present * lm);
+          assertThat(r.layerCount()).isEqualTo(expected);
+        }
+        for (int g = 0; g < chosenByAny.length; g++) {
+          assertThat(after[g] - before[g])
+              .as("%s layer %d run count in one batch", policy, g)
+              .isEqualTo(chosenByAny[g] ? 1 : 0);
+        }
+      }
+    }
+  }
+
+  @Test
+  void batchedResultsEqualPerSampleResults() {
+    Random rnd = new Random(5);
+    for (Policy policy : policies()) {
+      List<EngineSample> batch = new ArrayList<>();
+      for (int s = 0; s < 16; s++) {
+        batch.add(RandomFrames.sample(mf, rnd, 0.8, randomBudget(rnd)));
+      }
+      List<SampleResult> batched = engine.infer(batch, policy);
+      for (int s = 0; s < batch.size(); s++) {
+        SampleResult one = engine.infer(List.of(batch.get(s)), policy).get(0);
+        SampleResult many = batched.get(s);
+        assertThat(many.layers()).as("%s sample %d layers", policy, s).isDeepEqualTo(one.layers());
+        assertThat(many.xCm()).isCloseTo(one.xCm(), within(1e-3));
+        assertThat(many.yCm()).isCloseTo(one.yCm(), within(1e-3));
+        for (int j = 0; j < 4; j++) {
+          assertThat(many.covariance()[j])
+              .isCloseTo(
+                  one.covariance()[j], within(1e-4 * Math.max(1, Math.abs(one.covariance()[j]))));
+        }
+        for (int c = 0; c < one.classProbabilities().length; c++) {
+          assertThat(many.classProbabilities()[c])
+              .isCloseTo(one.classProbabilities()[c], within(1e-5f));
+        }
+        assertThat(many.flops()).isEqualTo(one.flops());
+      }
+    }
+  }
+
+  @Test
+  void fullRunsEveryLayerAndCostsTheManifestsFullFlops() {
+    Random rnd = new Random(9);
+    EngineSample all = RandomFrames.sample(mf, rnd, 1.0, 1.0);
+    SampleResult r = engine.infer(List.of(all), Policy.FULL).get(0);
+    assertThat(r.layerCount()).isEqualTo(mf.totalLayers());
+    for (float q : r.qoi()) {
+      assertThat(q).isNaN();
+    }
+    long expected = mf.flops("fusion");
+    for (int i = 0; i < mf.modalityCount(); i++) {
+      expected += mf.flops(mf.embedKey(i));
+      for (int l = 0; l < mf.layersPerModality(); l++) {
+        expected += mf.flops(mf.layerKey(i, l));
+      }
+    }
+    assertThat(r.flops()).isEqualTo(expected);
+    float sum = 0;
+    for (float p : r.classProbabilities()) {
+      sum += p;
+    }
+    assertThat(sum).isCloseTo(1f, within(1e-4f));
+  }
+}
