@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       TopicsCommand.class,
       SimulateCommand.class,
       ReplayCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class QoiFlowCli implements Runnable {
