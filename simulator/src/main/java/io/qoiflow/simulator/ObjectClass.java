@@ -1,0 +1,275 @@
+package io.qoiflow.simulator;
+
+import java.util.List;
+
+/**
+ * The fixed, ordered class list of the simulated world (index = {@code classIndex} in the ground
+ * truth and in every model's class list). Sizes are in cm. Pairs are deliberately alike: car/van
+ * (reddish boxes, same footprint, differ in height and roof colour), truck/bus (bluish long boxes),
+ * motorcycle/bicycle (thin greenish boxes), pedestrian/robot (cylinders).
+ */
+public enum ObjectClass {
+  CAR(
+      "car",
+      "cars",
+      Shape.BOX,
+      110,
+      55,
+      45,
+      rgb(200, 45, 40),
+      rgb(35, 35, 40),
+      Accent.ROOF,
+      5.0,
+      0.15,
+      0.55,
+      Sound.ENGINE,
+      110,
+      new double[] {1, .5, .33, .25, .2, .17, .14, .12},
+      100,
+      350),
+  VAN(
+      "van",
+      "vans",
+      Shape.BOX,
+      115,
+      55,
+      65,
+      rgb(215, 80, 45),
+      rgb(230, 230, 225),
+      Accent.ROOF,
+      7.0,
+      0.15,
+      0.6,
+      Sound.ENGINE,
+      125,
+      new double[] {1, .15, .6, .1, .4, .08, .25, .05},
+      100,
+      300),
+  TRUCK(
+      "truck",
+      "trucks",
+      Shape.BOX,
+      150,
+      60,
+      70,
+      rgb(45, 70, 200),
+      rgb(205, 205, 200),
+      Accent.CAB,
+      10.0,
+      0.15,
+      0.7,
+      Sound.ENGINE,
+      70,
+      new double[] {.6, 1, .5, .8, .3, .5, .2, .3, .15, .2},
+      80,
+      250),
+  BUS(
+      "bus",
+      "buses",
+      Shape.BOX,
+      165,
+      55,
+      80,
+      rgb(40, 125, 190),
+      rgb(240, 200, 60),
+      Accent.STRIPE,
+      11.0,
+      0.15,
+      0.65,
+      Sound.ENGINE,
+      85,
+      new double[] {1, .9, .85, .8, .75, .7, .65, .6, .55, .5, .45, .4},
+      80,
+      250),
+  MOTORCYCLE(
+      "motorcycle",
+      "motorcycles",
+      Shape.BOX,
+      90,
+      28,
+      55,
+      rgb(40, 150, 60),
+      rgb(25, 25, 25),
+      Accent.LOWER,
+      0.0,
+      0.6,
+      0.45,
+      Sound.ENGINE_PULSED,
+      190,
+      new double[] {1, .8, .2, .6, .15, .4, .1, .25},
+      150,
+      400),
+  BICYCLE(
+      "bicycle",
+      "bicycles",
+      Shape.BOX,
+      90,
+      16,
+      50,
+      rgb(70, 180, 95),
+      rgb(225, 225, 225),
+      Accent.LOWER,
+      -6.0,
+      1.0,
+      0.3,
+      Sound.CLICKS,
+      0,
+      new double[] {},
+      120,
+      300),
+  PEDESTRIAN(
+      "pedestrian",
+      "pedestrians",
+      Shape.CYLINDER,
+      36,
+      36,
+      170,
+      rgb(205, 160, 125),
+      rgb(60, 60, 150),
+      Accent.LOWER,
+      -3.0,
+      1.6,
+      0.25,
+      Sound.STEPS,
+      0,
+      new double[] {},
+      60,
+      160),
+  ROBOT(
+      "robot",
+      "robots",
+      Shape.CYLINDER,
+      50,
+      50,
+      100,
+      rgb(160, 160, 170),
+      rgb(250, 205, 0),
+      Accent.TOP,
+      2.0,
+      0.1,
+      0.85,
+      Sound.WHINE,
+      420,
+      new double[] {1, 0, .6, 0, .3},
+      30,
+      120);
+
+  /** Geometric primitive of a class. */
+  public enum Shape {
+    BOX,
+    CYLINDER
+  }
+
+  /** Where the accent colour sits on the body. */
+  public enum Accent {
+    ROOF,
+    CAB,
+    STRIPE,
+    LOWER,
+    TOP
+  }
+
+  /** Kind of sound a class emits. */
+  public enum Sound {
+    ENGINE,
+    ENGINE_PULSED,
+    CLICKS,
+    STEPS,
+    WHINE
+  }
+
+  public static final List<ObjectClass> ALL = List.of(values());
+
+  public final String label;
+  public final String plural;
+  public final Shape shape;
+
+  /** Length (along heading), width and height, cm. For cylinders length = width = diameter. */
+  public final double length;
+
+  public final double width;
+  public final double height;
+
+  /** Body and accent colour, 0..1 linear RGB. */
+  public final double[] body;
+
+  public final double[] accent;
+  public final Accent accentPlace;
+
+  /** Radar cross-section, dBsm-like relative units. */
+  public final double rcsDb;
+
+  /** Micro-Doppler amplitude (m/s) of the scatterers of a moving object (limbs, wheels). */
+  public final double microDoppler;
+
+  /** LiDAR reflectivity of the body, 0..1. */
+  public final double reflectivity;
+
+  public final Sound sound;
+
+  /** Fundamental frequency of the harmonic sound, Hz (0 for non-harmonic sounds). */
+  public final double f0;
+
+  /** Linear amplitude of harmonic k+1. */
+  public final double[] harmonics;
+
+  /** Speed range when moving, cm/s. */
+  public final double minSpeed;
+
+  public final double maxSpeed;
+
+  ObjectClass(
+      String label,
+      String plural,
+      Shape shape,
+      double length,
+      double width,
+      double height,
+      double[] body,
+      double[] accent,
+      Accent accentPlace,
+      double rcsDb,
+      double microDoppler,
+      double reflectivity,
+      Sound sound,
+      double f0,
+      double[] harmonics,
+      double minSpeed,
+      double maxSpeed) {
+    this.label = label;
+    this.plural = plural;
+    this.shape = shape;
+    this.length = length;
+    this.width = width;
+    this.height = height;
+    this.body = body;
+    this.accent = accent;
+    this.accentPlace = accentPlace;
+    this.rcsDb = rcsDb;
+    this.microDoppler = microDoppler;
+    this.reflectivity = reflectivity;
+    this.sound = sound;
+    this.f0 = f0;
+    this.harmonics = harmonics;
+    this.minSpeed = minSpeed;
+    this.maxSpeed = maxSpeed;
+  }
+
+  /** Radius of a circle around the footprint, cm. */
+  public double boundingRadius() {
+    return 0.5 * Math.hypot(length, width);
+  }
+
+  public static ObjectClass byLabel(String label) {
+    for (ObjectClass c : values()) {
+      if (c.label.equals(label)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("unknown class " + label);
+  }
+
+  private static double[] rgb(int r, int g, int b) {
+    return new double[] {r / 255.0, g / 255.0, b / 255.0};
+  }
+}

@@ -1,0 +1,55 @@
+package io.qoiflow.simulator;
+
+/**
+ * Geometry of the arena and the sensor rig. World coordinates in cm: x to the right, y away from
+ * the rig, z up; origin at the arena centre on the floor. The arena is 600 cm x 600 cm. The rig
+ * stands outside the arena on its near side at (0, -600) and looks along +y.
+ */
+public final class Rig {
+  public static final double ARENA_HALF = 300.0;
+  public static final double RIG_X = 0.0;
+  public static final double RIG_Y = -600.0;
+
+  /** Camera and depth: height, pitch down (aimed at the arena centre), horizontal FOV 70 deg. */
+  public static final double CAM_H = 300.0;
+
+  public static final double CAM_PITCH = Math.atan2(CAM_H, -RIG_Y);
+  public static final int IMG = 48;
+  public static final double CAM_FOCAL_PX = (IMG / 2.0) / Math.tan(Math.toRadians(35));
+
+  /** Depth camera maximum range (cm); farther surfaces give no return (0). */
+  public static final double DEPTH_MAX_CM = 1200.0;
+
+  /** LiDAR: height, 16 beams from +7.5 deg down to -15 deg, 128 azimuth bins over [-50, 50) deg. */
+  public static final double LIDAR_H = 80.0;
+
+  public static final int LIDAR_BEAMS = 16;
+  public static final int LIDAR_AZ = 128;
+  public static final double LIDAR_EL_TOP_DEG = 7.5;
+  public static final double LIDAR_EL_STEP_DEG = 1.5;
+  public static final double LIDAR_AZ_HALF_DEG = 50.0;
+  public static final double LIDAR_MAX_CM = 1500.0;
+
+  /** mmWave radar: 32 range bins from 250 cm (25 cm each), 32 azimuth bins over [-48, 48) deg. */
+  public static final double RADAR_H = 80.0;
+
+  public static final int RADAR_BINS = 32;
+  public static final double RADAR_R0 = 250.0;
+  public static final double RADAR_DR = 25.0;
+  public static final double RADAR_AZ_HALF_DEG = 48.0;
+
+  /** Microphones: two, 60 cm apart along x, on the rig. */
+  public static final double MIC_BASELINE_CM = 60.0;
+
+  private Rig() {}
+
+  /** Horizontal range from the rig to (x, y), cm. */
+  public static double range(double x, double y) {
+    return Math.hypot(x - RIG_X, y - RIG_Y);
+  }
+
+  /** Azimuth of (x, y) seen from the rig, radians; 0 straight ahead (+y), positive to the right. */
+  public static double azimuth(double x, double y) {
+    return Math.atan2(x - RIG_X, y - RIG_Y);
+  }
+}
