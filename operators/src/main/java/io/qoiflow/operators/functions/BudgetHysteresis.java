@@ -1,0 +1,69 @@
+package io.qoiflow.operators.functions;
+
+import io.qoiflow.operators.records.BudgetSignal;
+import io.qoiflow.records.BudgetDecision;
+import java.time.Instant;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Turns pattern signals of a pool into budget decisions with hysteresis: a DOWN signal steps down
+ * one level at once (overload hurts now); an UP signal steps up one level only when the last change
+ * is at least the cool-down old (so a pool does not oscillate). Never below the lowest level, which
+ * the job sets to the model's minimum. Keyed by pool id.
+ */
+public final class BudgetHysteresis
+    extends KeyedProcessFunction<String, BudgetSignal, BudgetDecision> {
+  private static final long serialVersionUID = 1L;
+
+  private final BudgetLevels levels;
+  private transient ValueState<Double> current;
+  private transient ValueState<Long> lastChange;
+  private transient volatile double lastEmitted;
+
+  public BudgetHysteresis(BudgetLevels levels) {
+    this.levels = levels;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    current = getRuntimeContext().getState(new ValueStateDescriptor<>("budget", Types.DOUBLE));
+    lastChange =
+        getRuntimeContext().getState(new ValueStateDescriptor<>("last-change", Types.LONG));
+    lastEmitted = levels.initial();
+    getRuntimeContext().getMetricGroup().gauge("budgetFraction", (Gauge<Double>) () -> lastEmitted);
+  }
+
+  @Override
+  public void processElement(BudgetSignal signal, Context ctx, Collector<BudgetDecision> out)
+      throws Exception {
+    double now = current.value() == null ? levels.initial() : current.value();
+    Long changedAt = lastChange.value();
+    double next;
+    if (signal.direction == BudgetSignal.Direction.DOWN) {
+      next = levels.lower(now);
+    } else {
+      boolean cooled = changedAt == null || signal.time - changedAt >= levels.upCooldownMs();
+      next = cooled ? levels.higher(now) : now;
+    }
+    if (next == now) {
+      return;
+    }
+    current.update(next);
+    lastChange.update(signal.time);
+    lastEmitted = next;
+    out.collect(
+        BudgetDecision.newBuilder()
+            .setPoolId(signal.poolId)
+            .setTime(Instant.ofEpochMilli(signal.time))
+            .setBudgetFraction(next)
+            .setReason(signal.pattern)
+            .setPreviousBudgetFraction(now)
+            .build());
+  }
+}
