@@ -1,0 +1,438 @@
+package io.qoiflow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qoiflow.engine.EngineSample;
+import io.qoiflow.engine.ExecutionProvider;
+import io.qoiflow.engine.FrameDecoder;
+import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.ModelManifest;
+import io.qoiflow.engine.OrtRuntime;
+import io.qoiflow.engine.Policy;
+import io.qoiflow.engine.SampleResult;
+import io.qoiflow.engine.StageLatency;
+import io.qoiflow.records.LabelledSample;
+import io.qoiflow.records.Modality;
+import io.qoiflow.records.SensorFrame;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code qoiflow bench}: performance measurements. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Performance measurements (see docs/BENCHMARKS.md).",
+    subcommands = {BenchCommand.Engine.class})
+public final class BenchCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /**
+   * {@code qoiflow bench engine}: latency per sample of the Java engine per budget at batch 1 and
+   * 16, latency vs FLOPs ratios, mixed-layer-set batching vs per-sample, the controller's share of
+   * time, and PyTorch eager on the same weights and inputs in the same run.
+   */
+  @Command(
+      name = "engine",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Benchmark the inference engine on simulator samples and compare with PyTorch eager.",
+        "Timings: best of --rounds passes over the samples, after one warm-up pass."
+      })
+  public static final class Engine implements Callable<Integer> {
+    @Option(
+        names = "--model",
+        description = "Model directory (default: model-artifacts/admn-sim-v1, else admn-smoke).")
+    Path model;
+
+    @Option(
+        names = "--samples",
+        defaultValue = "64",
+        description = "Samples (default ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(
+        names = "--seed",
+        defaultValue = "7",
+        description = "Simulator seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+        names = "--corruption",
+        defaultValue = "random",
+        description = "Corruption spec (default ${DEFAULT-VALUE}).")
+    String corruption;
+
+    @Option(
+        names = "--budgets",
+        split = ",",
+        defaultValue = "25,33,50,67,100",
+        description = "Budget percentages; 100 is the full model (default ${DEFAULT-VALUE}).")
+    List<Integer> budgets;
+
+    @Option(
+        names = "--policy",
+        defaultValue = "admn",
+        description = "Controller policy (default ${DEFAULT-VALUE}).")
+    String policy;
+
+    @Option(
+        names = "--rounds",
+        defaultValue = "5",
+        description = "Timed passes; the best counts (default ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(
+        names = "--provider",
+        defaultValue = "cpu",
+        description = "cpu|cuda|auto (default ${DEFAULT-VALUE}).")
+    String provider;
+
+    @Option(
+        names = "--python",
+        description = "Python with torch for the eager comparison (default: the training venv's).")
+    Path python;
+
+    @Option(names = "--no-pytorch", description = "Skip the PyTorch eager comparison.")
+    boolean noPytorch;
+
+    @Option(names = "--json", description = "Print JSON.")
+    boolean json;
+
+    private static final int B16 = 16;
+
+    /** Per-sample ms of one timed configuration, and the stage sums of its best pass. */
+    record Timing(double msPerSample, double controllerMs, double totalMs, double meanFlops) {}
+
+    @Override
+    public Integer call() throws Exception {
+      Path home = Paths.get(System.getProperty("qoiflow.home", ".")).toAbsolutePath();
+      Path dir = model != null ? model : defaultModel(home);
+      List<LabelledSample> set = EvalCommand.simulate(seed, corruption, samples);
+      Policy ctrl = Policy.parse(policy);
+      ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      ObjectNode root = om.createObjectNode();
+      try (InferenceEngine engine = InferenceEngine.open(dir, ExecutionProvider.parse(provider))) {
+        ModelManifest mf = engine.manifest();
+        long full = mf.fullModelFlops();
+        int fullPct = 100;
+        Timing fullB1 = time(engine, set, fullPct, Policy.FULL, 1, null);
+        Timing fullB16 = time(engine, set, fullPct, Policy.FULL, B16, null);
+
+        ArrayNode rows = root.putArray("rows");
+        double ctrlMs = 0;
+        double totalMs = 0;
+        double engineSum = 0;
+        List<Double> javaB1 = new ArrayList<>();
+        List<Double> javaB16 = new ArrayList<>();
+        ObjectNode targetRows = om.createObjectNode();
+        boolean latencyMet = true;
+        for (int pct : budgets) {
+          Policy p = pct == fullPct ? Policy.FULL : ctrl;
+          Timing b1 = pct == fullPct ? fullB1 : time(engine, set, pct, p, 1, null);
+          Timing b16 = pct == fullPct ? fullB16 : time(engine, set, pct, p, B16, null);
+          double latencyRatio = b1.msPerSample() / fullB1.msPerSample();
+          double flopsRatio = b1.meanFlops() / full;
+          ObjectNode r = rows.addObject();
+          r.put("budget_pct", pct);
+          r.put("latency_ratio", latencyRatio);
+          r.put("flops_ratio", flopsRatio);
+          r.put("ms_per_sample_b1", b1.msPerSample());
+          r.put("ms_per_sample_b16", b16.msPerSample());
+          if (p.usesController()) {
+            ctrlMs += b1.controllerMs();
+            totalMs += b1.totalMs();
+          }
+          if (pct == 25 || pct == 33 || pct == 50) {
+            boolean met = latencyRatio <= 1.15 * flopsRatio;
+            latencyMet &= met;
+            targetRows.put(
+                String.valueOf(pct),
+                String.format(
+                    Locale.ROOT,
+                    "%.3f <= 1.15 x %.3f = %.3f: %s",
+                    latencyRatio,
+                    flopsRatio,
+                    1.15 * flopsRatio,
+                    met ? "met" : "NOT met"));
+          }
+          javaB1.add(b1.msPerSample());
+          javaB16.add(b16.msPerSample());
+          engineSum += b1.msPerSample();
+        }
+
+        // Mixed layer sets: each sample its own budget (and so its own controller and layers).
+        int[] mixed =
+            budgets.stream().filter(b -> b != fullPct).mapToInt(Integer::intValue).toArray();
+        if (mixed.length == 0) {
+          mixed = new int[] {50};
+        }
+        Timing mixB1 = time(engine, set, 0, ctrl, 1, mixed);
+        Timing mixB16 = time(engine, set, 0, ctrl, B16, mixed);
+        double speedup = mixB1.msPerSample() / mixB16.msPerSample();
+        root.put("batching_speedup_b16", speedup);
+        root.put("controller_time_share", totalMs > 0 ? ctrlMs / totalMs : 0.0);
+        double engineMs = engineSum / budgets.size();
+        root.put("engine_ms_per_sample", engineMs);
+
+        JsonNode py = noPytorch ? null : pytorch(home, dir, engine, set, om);
+        Double pyMs = null;
+        if (py != null && py.has("rows")) {
+          double s = 0;
+          for (JsonNode r : py.get("rows")) {
+            s += r.get("ms_per_sample_b1").asDouble();
+          }
+          pyMs = s / py.get("rows").size();
+          root.put("pytorch_eager_ms_per_sample", pyMs);
+        } else {
+          root.putNull("pytorch_eager_ms_per_sample");
+        }
+
+        ObjectNode targets = root.putObject("targets");
+        ObjectNode t1 = targets.putObject("latency_ratio_le_1.15x_flops_ratio_at_25_33_50");
+        t1.put("met", latencyMet);
+        t1.set("rows", targetRows);
+        ObjectNode t2 = targets.putObject("batching_speedup_b16_ge_1.5");
+        t2.put("met", speedup >= 1.5);
+        t2.put("value", speedup);
+        ObjectNode t3 = targets.putObject("engine_ge_2x_faster_than_pytorch_eager");
+        if (pyMs != null) {
+          t3.put("met", pyMs / engineMs >= 2.0);
+          t3.put("speedup", pyMs / engineMs);
+        } else {
+          t3.putNull("met");
+          t3.put("note", py == null ? "skipped" : py.path("error").asText("pytorch run failed"));
+        }
+
+        ObjectNode details = root.putObject("details");
+        details.put("model", mf.version());
+        details.put("samples", set.size());
+        details.put("seed", seed);
+        details.put("corruption", corruption);
+        details.put("policy", ctrl.key());
+        details.put("provider", engine.provider().name().toLowerCase(Locale.ROOT));
+        details.put("ort_threads", OrtRuntime.get().threads());
+        details.put("ort_global_pool", OrtRuntime.get().usesGlobalPool());
+        details.put("cpus", Runtime.getRuntime().availableProcessors());
+        details.put("rounds", rounds);
+        details.put("statistic", "best of rounds, ms per sample");
+        details.put("latency_ratio_basis", "batch 1; full = every layer, no controller");
+        details.put("mixed_budgets", Arrays.toString(mixed));
+        details.put("mixed_ms_per_sample_b1", mixB1.msPerSample());
+        details.put("mixed_ms_per_sample_b16", mixB16.msPerSample());
+        details.put("engine_vs_pytorch_basis", "mean over the budget rows of ms_per_sample_b1");
+        details.put(
+            "engine_ms_per_sample_b16_mean",
+            javaB16.stream().mapToDouble(d -> d).average().orElse(0));
+        if (py != null) {
+          details.set("pytorch", py);
+        }
+      }
+      String out = om.writeValueAsString(root);
+      if (json) {
+        System.out.println(out);
+      } else {
+        printTable(root);
+      }
+      return 0;
+    }
+
+    static Path defaultModel(Path home) {
+      for (String name : new String[] {"admn-sim-v1", "admn-smoke"}) {
+        Path p = home.resolve("model-artifacts").resolve(name);
+        if (Files.isRegularFile(p.resolve("manifest.json"))) {
+          return p;
+        }
+      }
+      throw new CommandLine.ParameterException(
+          new CommandLine(new Engine()), "no model in model-artifacts/; give --model DIR");
+    }
+
+    /** Times the samples at a batch size; {@code mixed} (if given) assigns budgets round-robin. */
+    private Timing time(
+        InferenceEngine engine,
+        List<LabelledSample> set,
+        int pct,
+        Policy p,
+        int batch,
+        int[] mixed) {
+      List<EngineSample> in = new ArrayList<>(set.size());
+      for (int i = 0; i < set.size(); i++) {
+        int b = mixed != null ? mixed[i % mixed.length] : pct;
+        in.add(EngineSample.of(set.get(i).getFrames(), b / 100.0));
+      }
+      runPass(engine, in, p, batch); // warm-up
+      Timing best = null;
+      for (int r = 0; r < rounds; r++) {
+        Timing t = runPass(engine, in, p, batch);
+        if (best == null || t.msPerSample() < best.msPerSample()) {
+          best = t;
+        }
+      }
+      return best;
+    }
+
+    private static Timing runPass(
+        InferenceEngine engine, List<EngineSample> in, Policy p, int batch) {
+      double ctrl = 0;
+      double total = 0;
+      double flops = 0;
+      long t0 = System.nanoTime();
+      for (int s = 0; s < in.size(); s += batch) {
+        List<SampleResult> out = engine.infer(in.subList(s, Math.min(in.size(), s + batch)), p);
+        for (SampleResult r : out) {
+          StageLatency l = r.latency();
+          ctrl += l.controllerMs();
+          total += l.totalMs();
+          flops += r.flops();
+        }
+      }
+      double ms = (System.nanoTime() - t0) / 1e6 / in.size();
+      return new Timing(ms, ctrl, total, flops / in.size());
+    }
+
+    /** Writes the decoded inputs as .npy and runs benchmarks/python/pytorch_eager.py. */
+    private JsonNode pytorch(
+        Path home, Path dir, InferenceEngine engine, List<LabelledSample> set, ObjectMapper om)
+        throws IOException, InterruptedException {
+      Path py = python != null ? python : home.resolve("model-artifacts/training/.venv/bin/python");
+      Path script = home.resolve("benchmarks/python/pytorch_eager.py");
+      if (!Files.isExecutable(py) || !Files.isRegularFile(script)) {
+        return om.createObjectNode().put("error", "no python at " + py + " or no script " + script);
+      }
+      ModelManifest mf = engine.manifest();
+      Path tmp = Files.createTempDirectory("qoiflow-bench");
+      try {
+        int n = set.size();
+        int m = mf.modalityCount();
+        float[] present = new float[n * m];
+        for (int i = 0; i < m; i++) {
+          String name = mf.modalities().get(i);
+          int[] shape = mf.input(name).shape();
+          int e = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+          float[] data = new float[n * e];
+          Modality mod = Modality.valueOf(name.toUpperCase(Locale.ROOT));
+          for (int s = 0; s < n; s++) {
+            for (SensorFrame f : set.get(s).getFrames()) {
+              if (f.getModality() == mod) {
+                FrameDecoder.decodeInto(f, shape, data, s * e);
+                present[s * m + i] = 1f;
+              }
+            }
+          }
+          int[] full = new int[shape.length + 1];
+          full[0] = n;
+          System.arraycopy(shape, 0, full, 1, shape.length);
+          writeNpy(tmp.resolve(name + ".npy"), full, data);
+        }
+        writeNpy(tmp.resolve("present.npy"), new int[] {n, m}, present);
+        List<Integer> pcts = budgets;
+        ProcessBuilder pb =
+            new ProcessBuilder(
+                py.toString(),
+                script.toString(),
+                "--model",
+                dir.toAbsolutePath().toString(),
+                "--inputs",
+                tmp.toString(),
+                "--budgets",
+                String.join(",", pcts.stream().map(String::valueOf).toList()),
+                "--policy",
+                policy,
+                "--threads",
+                String.valueOf(OrtRuntime.get().threads()),
+                "--rounds",
+                String.valueOf(rounds));
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        Process proc = pb.start();
+        byte[] out = proc.getInputStream().readAllBytes();
+        if (!proc.waitFor(30, TimeUnit.MINUTES) || proc.exitValue() != 0) {
+          String text = new String(out, StandardCharsets.UTF_8).trim();
+          try {
+            return om.readTree(text);
+          } catch (IOException e) {
+            return om.createObjectNode().put("error", "pytorch_eager.py failed: " + text);
+          }
+        }
+        return om.readTree(out);
+      } finally {
+        try (var files = Files.walk(tmp)) {
+          files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
+    }
+
+    static void writeNpy(Path file, int[] shape, float[] data) throws IOException {
+      StringBuilder sh = new StringBuilder();
+      for (int d : shape) {
+        sh.append(d).append(", ");
+      }
+      String dict =
+          "{'descr': '<f4', 'fortran_order': False, 'shape': ("
+              + (shape.length == 1 ? shape[0] + "," : sh.substring(0, sh.length() - 2))
+              + "), }";
+      int unpadded = 10 + dict.length() + 1;
+      int pad = (64 - unpadded % 64) % 64;
+      String header = dict + " ".repeat(pad) + "\n";
+      ByteBuffer head = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
+      head.put((byte) 0x93)
+          .put("NUMPY".getBytes(StandardCharsets.US_ASCII))
+          .put((byte) 1)
+          .put((byte) 0);
+      head.putShort((short) header.length());
+      ByteBuffer body = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
+      body.asFloatBuffer().put(data);
+      try (OutputStream os = Files.newOutputStream(file)) {
+        os.write(head.array());
+        os.write(header.getBytes(StandardCharsets.US_ASCII));
+        os.write(body.array());
+      }
+    }
+
+    private static void printTable(ObjectNode root) {
+      System.out.printf(
+          "%6s %10s %10s %10s %10s%n", "budget", "lat_ratio", "flops_ratio", "ms/s b1", "ms/s b16");
+      for (JsonNode r : root.get("rows")) {
+        System.out.printf(
+            Locale.ROOT,
+            "%5d%% %10.3f %10.3f %10.3f %10.3f%n",
+            r.get("budget_pct").asInt(),
+            r.get("latency_ratio").asDouble(),
+            r.get("flops_ratio").asDouble(),
+            r.get("ms_per_sample_b1").asDouble(),
+            r.get("ms_per_sample_b16").asDouble());
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "batching speedup b16 %.2f, controller share %.3f, engine %.3f ms/sample, pytorch eager %s%n",
+          root.get("batching_speedup_b16").asDouble(),
+          root.get("controller_time_share").asDouble(),
+          root.get("engine_ms_per_sample").asDouble(),
+          root.get("pytorch_eager_ms_per_sample"));
+      System.out.println("targets: " + root.get("targets"));
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package io.qoiflow.topology;
+
+import io.qoiflow.operators.functions.BudgetLevels;
+import io.qoiflow.operators.functions.JoinConfig;
+import io.qoiflow.operators.inference.EngineService;
+import io.qoiflow.operators.patterns.BudgetThresholds;
+import io.qoiflow.records.Modality;
+import java.io.Serializable;
+import java.util.EnumSet;
+import org.apache.flink.util.ParameterTool;
+
+/**
+ * Everything the job can be told, from {@code --key value} arguments (see {@link #usage()}). The
+ * defaults suit the embedded demo.
+ */
+public record JobConfig(
+    String bootstrap,
+    String groupId,
+    String poolId,
+    String modelDir,
+    String provider,
+    String policy,
+    int maxBatch,
+    long maxBatchDelayMs,
+    int asyncCapacity,
+    long asyncTimeoutMs,
+    long checkpointIntervalMs,
+    String transactionalIdPrefix,
+    long outOfOrdernessMs,
+    long idlenessMs,
+    JoinConfig join,
+    BudgetLevels budgetLevels,
+    BudgetThresholds thresholds,
+    long telemetryIntervalMs,
+    int maxPayloadBytes,
+    long maxFutureSkewMs,
+    boolean bounded)
+    implements Serializable {
+
+  public static JobConfig fromArgs(String[] args) {
+    ParameterTool p = ParameterTool.fromArgs(args);
+    BudgetLevels defaults = BudgetLevels.defaults();
+    JoinConfig join = JoinConfig.defaults();
+    return new JobConfig(
+        p.getRequired("bootstrap"),
+        p.get("group-id", "qoiflow"),
+        p.get("pool-id", "pool-0"),
+        p.getRequired("model"),
+        p.get("provider", "auto"),
+        p.get("policy", "universal"),
+        p.getInt("max-batch", 16),
+        p.getLong("max-batch-delay-ms", 10),
+        p.getInt("async-capacity", 64),
+        p.getLong("async-timeout-ms", 30_000),
+        p.getLong("checkpoint-interval-ms", 5_000),
+        p.get("transactional-id-prefix", "qoiflow"),
+        p.getLong("out-of-orderness-ms", 200),
+        p.getLong("idleness-ms", 2_000),
+        new JoinConfig(
+            EnumSet.allOf(Modality.class),
+            p.getLong("join-tolerance-ms", join.toleranceMs()),
+            p.getLong("join-max-wait-ms", join.maxWaitMs()),
+            p.getLong("question-tolerance-ms", join.questionToleranceMs())),
+        new BudgetLevels(
+            defaults.fractions(),
+            p.getDouble("initial-budget", defaults.initial()),
+            p.getLong("budget-up-cooldown-ms", defaults.upCooldownMs())),
+        BudgetThresholds.defaults(),
+        p.getLong("telemetry-interval-ms", 1_000),
+        p.getInt("max-payload-bytes", 1 << 20),
+        p.getLong("max-future-skew-ms", 60_000),
+        p.getBoolean("bounded", false));
+  }
+
+  public EngineService.Config engine() {
+    return new EngineService.Config(modelDir, provider, policy, maxBatch, maxBatchDelayMs);
+  }
+
+  public static String usage() {
+    return String.join(
+        "\n",
+        "QoIFlow job arguments:",
+        "  --bootstrap HOST:PORT        Kafka bootstrap servers (required)",
+        "  --model DIR                  model folder with manifest.json (required)",
+        "  --provider cpu|cuda|auto     ONNX Runtime execution provider (auto)",
+        "  --policy NAME                admn|universal|ae|naive|full (universal)",
+        "  --group-id ID                consumer group (qoiflow)",
+        "  --pool-id ID                 inference pool whose budget applies (pool-0)",
+        "  --max-batch N --max-batch-delay-ms MS        micro-batcher (16, 10)",
+        "  --async-capacity N --async-timeout-ms MS     async operator (64, 30000)",
+        "  --checkpoint-interval-ms MS  (5000); --transactional-id-prefix P (qoiflow)",
+        "  --out-of-orderness-ms MS --idleness-ms MS    watermarks (200, 2000)",
+        "  --join-tolerance-ms MS --join-max-wait-ms MS --question-tolerance-ms MS",
+        "  --initial-budget F --budget-up-cooldown-ms MS --telemetry-interval-ms MS",
+        "  --max-payload-bytes N --max-future-skew-ms MS --bounded true|false");
+  }
+}

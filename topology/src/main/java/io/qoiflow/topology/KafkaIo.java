@@ -1,0 +1,136 @@
+package io.qoiflow.topology;
+
+import io.qoiflow.operators.functions.FrameContract;
+import io.qoiflow.operators.functions.RecordValidator;
+import io.qoiflow.operators.functions.ValidatingDeserializer;
+import io.qoiflow.operators.records.Outcome;
+import io.qoiflow.records.BudgetDecision;
+import io.qoiflow.records.DeadLetter;
+import io.qoiflow.records.FusionResult;
+import io.qoiflow.records.QaQuestion;
+import io.qoiflow.records.SensorFrame;
+import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.AvroSingleObjectSerializationSchema;
+import io.qoiflow.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Function;
+import org.apache.avro.specific.SpecificRecordBase;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/** The job's real Kafka sources (one per input topic) and exactly-once sinks. */
+public final class KafkaIo {
+  private final JobConfig config;
+  private final RecordValidator validator;
+
+  public KafkaIo(JobConfig config, FrameContract contract) {
+    this.config = config;
+    this.validator = new RecordValidator(contract);
+  }
+
+  public QoiFlowJob.Inputs inputs(StreamExecutionEnvironment env) {
+    DataStream<Outcome<SensorFrame>> frames = null;
+    for (String topic : QoiFlowJob.FRAME_TOPICS) {
+      DataStream<Outcome<SensorFrame>> s =
+          env.fromSource(
+                  source(topic, ValidatingDeserializer.frames(validator)),
+                  watermarks(f -> f.getCaptureTime().toEpochMilli()),
+                  "kafka " + topic)
+              .uid("source-" + topic);
+      frames = frames == null ? s : frames.union(s);
+    }
+    DataStream<Outcome<QaQuestion>> questions =
+        env.fromSource(
+                source(Topics.QA_QUESTIONS, ValidatingDeserializer.questions(validator)),
+                watermarks(q -> q.getAskedTime().toEpochMilli()),
+                "kafka " + Topics.QA_QUESTIONS)
+            .uid("source-" + Topics.QA_QUESTIONS);
+    DataStream<Outcome<Telemetry>> telemetry =
+        env.fromSource(
+                source(Topics.TELEMETRY, ValidatingDeserializer.telemetry(validator)),
+                watermarks(t -> t.getTime().toEpochMilli()),
+                "kafka " + Topics.TELEMETRY)
+            .uid("source-" + Topics.TELEMETRY);
+    return new QoiFlowJob.Inputs(frames, questions, telemetry);
+  }
+
+  public QoiFlowJob.Outputs outputs() {
+    return new QoiFlowJob.Outputs(
+        sink(Topics.RESULTS_FUSION, FusionResult.class, r -> r.getRigId(), "results"),
+        sink(Topics.DEADLETTER, DeadLetter.class, d -> d.getReasonCode(), "deadletter"),
+        sink(Topics.BUDGET, BudgetDecision.class, b -> b.getPoolId(), "budget"),
+        sink(Topics.TELEMETRY, Telemetry.class, t -> t.getPoolId(), "telemetry"));
+  }
+
+  /**
+   * Event time from the valid record; a rejected record carries no timestamp the watermark could
+   * follow, so a wild timestamp in bad input never moves event time.
+   */
+  <T extends SpecificRecordBase> WatermarkStrategy<Outcome<T>> watermarks(
+      SerializableTime<T> time) {
+    return WatermarkStrategy.<Outcome<T>>forBoundedOutOfOrderness(
+            Duration.ofMillis(config.outOfOrdernessMs()))
+        .withTimestampAssigner((o, ts) -> o.isValid() ? time.of(o.value) : Long.MIN_VALUE)
+        .withIdleness(Duration.ofMillis(config.idlenessMs()));
+  }
+
+  /** The event time of a record. */
+  @FunctionalInterface
+  interface SerializableTime<T> extends java.io.Serializable {
+    long of(T record);
+  }
+
+  <T extends SpecificRecordBase> KafkaSource<Outcome<T>> source(
+      String topic, ValidatingDeserializer<T> deserializer) {
+    KafkaSourceBuilder<Outcome<T>> b =
+        KafkaSource.<Outcome<T>>builder()
+            .setBootstrapServers(config.bootstrap())
+            .setTopics(topic)
+            .setGroupId(config.groupId())
+            .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+            .setDeserializer(deserializer)
+            .setProperty("isolation.level", "read_committed")
+            .setProperty("max.partition.fetch.bytes", String.valueOf(8 << 20))
+            .setProperty("partition.discovery.interval.ms", "10000")
+            .setProperty("commit.offsets.on.checkpoint", "true");
+    if (config.bounded()) {
+      b.setBounded(OffsetsInitializer.latest());
+    }
+    return b.build();
+  }
+
+  <T extends SpecificRecordBase> KafkaSink<T> sink(
+      String topic, Class<T> type, Function<T, String> key, String name) {
+    SerializableKey<T> keyOf = key::apply;
+    return KafkaSink.<T>builder()
+        .setBootstrapServers(config.bootstrap())
+        .setRecordSerializer(
+            KafkaRecordSerializationSchema.<T>builder()
+                .setTopic(topic)
+                .setKeySerializationSchema(
+                    (SerializationSchema<T>) r -> keyOf.of(r).getBytes(StandardCharsets.UTF_8))
+                .setValueSerializationSchema(new AvroSingleObjectSerializationSchema<>(type))
+                .build())
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + name)
+        .setProperty("transaction.timeout.ms", "600000")
+        .setProperty("max.request.size", String.valueOf(8 << 20))
+        .build();
+  }
+
+  /** A record's Kafka key. */
+  @FunctionalInterface
+  interface SerializableKey<T> extends java.io.Serializable {
+    String of(T record);
+  }
+}

@@ -1,0 +1,184 @@
+package io.qoiflow.topology;
+
+import io.qoiflow.operators.functions.AsyncInferenceFunction;
+import io.qoiflow.operators.functions.BudgetAttacher;
+import io.qoiflow.operators.functions.BudgetHysteresis;
+import io.qoiflow.operators.functions.BudgetSignals;
+import io.qoiflow.operators.functions.DeadLetterSplitter;
+import io.qoiflow.operators.functions.FrameContract;
+import io.qoiflow.operators.functions.FrameJoinFunction;
+import io.qoiflow.operators.functions.ResultRouter;
+import io.qoiflow.operators.patterns.BudgetPattern;
+import io.qoiflow.operators.records.Outcome;
+import io.qoiflow.records.BudgetDecision;
+import io.qoiflow.records.DeadLetter;
+import io.qoiflow.records.FrameSet;
+import io.qoiflow.records.FusionResult;
+import io.qoiflow.records.QaQuestion;
+import io.qoiflow.records.SensorFrame;
+import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.Topics;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The QoIFlow job. {@link #main} builds the real Kafka sources and sinks and calls {@link
+ * #defineWorkflow}, the one seam that tests call with their own (bounded) sources and sinks.
+ */
+public final class QoiFlowJob {
+  public static final String JOB_NAME = "qoiflow";
+
+  private QoiFlowJob() {}
+
+  /** Decoded inputs, with timestamps and watermarks already assigned. */
+  public record Inputs(
+      DataStream<Outcome<SensorFrame>> frames,
+      DataStream<Outcome<QaQuestion>> questions,
+      DataStream<Outcome<Telemetry>> telemetry) {}
+
+  /** Where the job writes. */
+  public record Outputs(
+      Sink<FusionResult> results,
+      Sink<DeadLetter> deadLetters,
+      Sink<BudgetDecision> budget,
+      Sink<Telemetry> telemetry) {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("--help")) {
+      System.out.println(JobConfig.usage());
+      return;
+    }
+    JobConfig config = JobConfig.fromArgs(args);
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(jobConfiguration());
+    configure(env, config);
+    KafkaIo io = new KafkaIo(config, contract(config));
+    defineWorkflow(env, config, io.inputs(env), io.outputs());
+    env.execute(JOB_NAME);
+  }
+
+  /** Flink settings the job relies on: no Kryo fallback, exactly-once checkpoints. */
+  public static Configuration jobConfiguration() {
+    Configuration conf = new Configuration();
+    conf.set(PipelineOptions.GENERIC_TYPES, false);
+    return conf;
+  }
+
+  public static void configure(StreamExecutionEnvironment env, JobConfig config) {
+    env.configure(jobConfiguration());
+    env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+  }
+
+  public static FrameContract contract(JobConfig config) {
+    return FrameContract.fromManifest(
+        Path.of(config.modelDir(), "manifest.json"),
+        config.maxPayloadBytes(),
+        config.maxFutureSkewMs());
+  }
+
+  public static void defineWorkflow(
+      StreamExecutionEnvironment env, JobConfig config, Inputs in, Outputs out) {
+    // 1. Bad input leaves as dead letters, counted by reason.
+    SingleOutputStreamOperator<SensorFrame> frames =
+        in.frames()
+            .process(new DeadLetterSplitter<SensorFrame>(), new AvroTypeInfo<>(SensorFrame.class))
+            .name("validate frames")
+            .uid("validate-frames");
+    SingleOutputStreamOperator<QaQuestion> questions =
+        in.questions()
+            .process(new DeadLetterSplitter<QaQuestion>(), new AvroTypeInfo<>(QaQuestion.class))
+            .name("validate questions")
+            .uid("validate-questions");
+    SingleOutputStreamOperator<Telemetry> telemetry =
+        in.telemetry()
+            .process(new DeadLetterSplitter<Telemetry>(), new AvroTypeInfo<>(Telemetry.class))
+            .name("validate telemetry")
+            .uid("validate-telemetry");
+
+    // 2. Frames of a rig and capture time, with questions, into FrameSets.
+    SingleOutputStreamOperator<FrameSet> frameSets =
+        frames
+            .keyBy(f -> f.getRigId())
+            .connect(questions.keyBy(q -> q.getRigId()))
+            .process(new FrameJoinFunction(config.join()), new AvroTypeInfo<>(FrameSet.class))
+            .name("join frames per rig and time")
+            .uid("join-frames");
+
+    // 3. The budget: CEP over telemetry, hysteresis, broadcast to inference.
+    DataStream<BudgetDecision> decisions =
+        BudgetSignals.detect(telemetry, BudgetPattern.all(), config.thresholds())
+            .keyBy(s -> s.poolId)
+            .process(
+                new BudgetHysteresis(config.budgetLevels()),
+                new AvroTypeInfo<>(BudgetDecision.class))
+            .name("budget hysteresis")
+            .uid("budget-hysteresis");
+    decisions.sinkTo(out.budget()).name("budget sink").uid("sink-budget");
+
+    SingleOutputStreamOperator<FrameSet> budgeted =
+        frameSets
+            .connect(decisions.broadcast(BudgetAttacher.BUDGETS))
+            .process(
+                new BudgetAttacher(config.poolId(), config.budgetLevels().initial()),
+                new AvroTypeInfo<>(FrameSet.class))
+            .name("attach budget")
+            .uid("attach-budget");
+
+    // 4. Async, micro-batched inference; every FrameSet leaves as a result or a dead letter.
+    TypeInformation<Outcome<FusionResult>> outcomeType = Outcome.typeInfo(FusionResult.class);
+    SingleOutputStreamOperator<Outcome<FusionResult>> outcomes =
+        AsyncDataStream.unorderedWait(
+                budgeted,
+                new AsyncInferenceFunction(config.engine()),
+                config.asyncTimeoutMs(),
+                TimeUnit.MILLISECONDS,
+                config.asyncCapacity())
+            .returns(outcomeType)
+            .name("adaptive-depth inference")
+            .uid("inference");
+    SingleOutputStreamOperator<FusionResult> results =
+        outcomes
+            .process(
+                new ResultRouter(config.poolId(), config.telemetryIntervalMs()),
+                new AvroTypeInfo<>(FusionResult.class))
+            .name("route results")
+            .uid("route-results");
+    results.sinkTo(out.results()).name("results sink").uid("sink-results");
+    results
+        .getSideOutput(ResultRouter.TELEMETRY)
+        .sinkTo(out.telemetry())
+        .name("self-telemetry sink")
+        .uid("sink-telemetry");
+
+    // 5. Every dead letter, whichever stage rejected it.
+    frames
+        .getSideOutput(DeadLetterSplitter.DEAD_LETTERS)
+        .union(
+            questions.getSideOutput(DeadLetterSplitter.DEAD_LETTERS),
+            telemetry.getSideOutput(DeadLetterSplitter.DEAD_LETTERS),
+            frameSets.getSideOutput(FrameJoinFunction.DEAD_LETTERS),
+            results.getSideOutput(ResultRouter.DEAD_LETTERS))
+        .sinkTo(out.deadLetters())
+        .name("dead-letter sink")
+        .uid("sink-deadletter");
+  }
+
+  /** Topic names, in one place for the job's sources and sinks. */
+  static final String[] FRAME_TOPICS = {
+    Topics.FRAMES_CAMERA,
+    Topics.FRAMES_DEPTH,
+    Topics.FRAMES_MMWAVE,
+    Topics.FRAMES_LIDAR,
+    Topics.FRAMES_AUDIO
+  };
+}

@@ -1,0 +1,282 @@
+package io.qoiflow.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qoiflow.engine.EngineSample;
+import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.Policy;
+import io.qoiflow.engine.SampleResult;
+import io.qoiflow.local.LocalKafkaBroker;
+import io.qoiflow.records.BudgetDecision;
+import io.qoiflow.records.DeadLetter;
+import io.qoiflow.records.FusionResult;
+import io.qoiflow.records.LabelledSample;
+import io.qoiflow.records.SensorFrame;
+import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.SingleObjectSerde;
+import io.qoiflow.schemas.Topics;
+import io.qoiflow.simulator.CorruptionSpec;
+import io.qoiflow.simulator.Simulator;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.avro.specific.SpecificRecordBase;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The whole job on a Flink MiniCluster against a real Kafka broker process, with the real engine
+ * and exported model, on simulator samples. Bounded sources, so each job runs to completion.
+ */
+class QoiFlowJobIntegrationTest {
+  private static final int RIGS = 2;
+  private static final int SAMPLES_PER_RIG = 24;
+  private static final double BUDGET = 0.33;
+
+  @RegisterExtension
+  static final MiniClusterExtension MINI_CLUSTER =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(4)
+              .build());
+
+  private static LocalKafkaBroker broker;
+  private static Path model;
+
+  /** A fresh broker per test, so one test's telemetry never steers another's budget. */
+  @BeforeEach
+  void startBroker() {
+    model = ModelLocator.defaultModel();
+    broker = LocalKafkaBroker.start();
+  }
+
+  @AfterEach
+  void stopBroker() {
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  private static JobConfig config(String group, String... extra) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--bootstrap",
+                broker.bootstrapServers(),
+                "--model",
+                model.toString(),
+                "--group-id",
+                group,
+                "--transactional-id-prefix",
+                group,
+                "--bounded",
+                "true",
+                "--policy",
+                "universal",
+                "--checkpoint-interval-ms",
+                "1000",
+                "--max-future-skew-ms",
+                String.valueOf(Long.MAX_VALUE / 4)));
+    args.addAll(List.of(extra));
+    return JobConfig.fromArgs(args.toArray(String[]::new));
+  }
+
+  private static void runJob(JobConfig config) throws Exception {
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(QoiFlowJob.jobConfiguration());
+    env.setParallelism(2);
+    QoiFlowJob.configure(env, config);
+    KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
+    QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
+    env.execute("qoiflow-it");
+  }
+
+  @Test
+  void everyFrameSetGivesExactlyOneResultAsAccurateAsTheEngineAlone() throws Exception {
+    broker.createTopics(Topics.all(2));
+
+    // Samples of each rig, produced to the modality topics; the same samples through the engine.
+    List<LabelledSample> samples = new ArrayList<>();
+    Map<String, LabelledSample> byKey = new HashMap<>();
+    for (int r = 0; r < RIGS; r++) {
+      Simulator sim = new Simulator(100 + r, CorruptionSpec.parse("random"), "rig-" + r);
+      for (int i = 0; i < SAMPLES_PER_RIG; i++) {
+        LabelledSample s = sim.next();
+        if (!s.getFrames().isEmpty()) {
+          samples.add(s);
+          SensorFrame first = s.getFrames().get(0);
+          byKey.put(key(first.getRigId(), first.getCaptureTime().toEpochMilli()), s);
+        }
+      }
+    }
+    SingleObjectSerde<SensorFrame> serde = SingleObjectSerde.forClass(SensorFrame.class);
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      for (LabelledSample s : samples) {
+        for (SensorFrame f : s.getFrames()) {
+          String topic = "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
+          producer.send(
+              record(topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), serde.encode(f)));
+        }
+      }
+      // Bad input around the good: it must leave as dead letters and leave the rest unaffected.
+      producer.send(record(Topics.FRAMES_CAMERA, "rig-0", 0, new byte[] {1, 2, 3}));
+      producer.send(record(Topics.FRAMES_DEPTH, "rig-0", 0, new byte[0]));
+      producer.flush();
+    }
+
+    runJob(config("acc-group"));
+
+    List<FusionResult> results = readAll(Topics.RESULTS_FUSION, FusionResult.class);
+    List<DeadLetter> dead = readAll(Topics.DEADLETTER, DeadLetter.class);
+
+    assertThat(results).hasSize(samples.size());
+    assertThat(results.stream().map(r -> key(r.getRigId(), r.getCaptureTime().toEpochMilli())))
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(byKey.keySet());
+    assertThat(dead).extracting(DeadLetter::getReasonCode).contains("bad-marker");
+    for (FusionResult r : results) {
+      int layers = r.getModalities().stream().mapToInt(m -> m.getLayers().size()).sum();
+      assertThat(layers).isLessThanOrEqualTo(r.getBudgetLayers());
+      assertThat(r.getBudgetFraction()).isEqualTo(BUDGET);
+    }
+
+    double jobError = 0;
+    for (FusionResult r : results) {
+      LabelledSample s = byKey.get(key(r.getRigId(), r.getCaptureTime().toEpochMilli()));
+      jobError += error(r.getXCm(), r.getYCm(), s);
+    }
+    jobError /= results.size();
+
+    double engineError = 0;
+    try (InferenceEngine engine = InferenceEngine.open(model)) {
+      List<EngineSample> batch = new ArrayList<>();
+      for (LabelledSample s : samples) {
+        batch.add(EngineSample.of(s.getFrames(), BUDGET));
+      }
+      List<SampleResult> direct = engine.infer(batch, Policy.UNIVERSAL);
+      for (int i = 0; i < samples.size(); i++) {
+        engineError += error(direct.get(i).xCm(), direct.get(i).yCm(), samples.get(i));
+      }
+    }
+    engineError /= samples.size();
+    assertThat(jobError)
+        .isCloseTo(engineError, org.assertj.core.data.Percentage.withPercentage(10));
+  }
+
+  @Test
+  void theBudgetFollowsATelemetryScenario() throws Exception {
+    broker.createTopics(Topics.all(2));
+    long t0 = Instant.now().toEpochMilli() - 60_000;
+    SingleObjectSerde<Telemetry> serde = SingleObjectSerde.forClass(Telemetry.class);
+    List<Telemetry> scenario = new ArrayList<>();
+    for (int s = 0; s < 3; s++) {
+      scenario.add(telemetry(t0 + s * 1000L, 0.97, false, 70)); // saturated: step down
+    }
+    scenario.add(telemetry(t0 + 4000, 0.6, true, 80)); // throttled ...
+    scenario.add(telemetry(t0 + 5000, 0.6, false, 90)); // ... then hot: step down
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      for (Telemetry t : scenario) {
+        producer.send(
+            record(Topics.TELEMETRY, "pool-0", t.getTime().toEpochMilli(), serde.encode(t)));
+      }
+      producer.flush();
+    }
+
+    runJob(config("budget-group", "--initial-budget", "1.0"));
+
+    List<BudgetDecision> decisions = readAll(Topics.BUDGET, BudgetDecision.class);
+    assertThat(decisions)
+        .extracting(BudgetDecision::getReason, BudgetDecision::getBudgetFraction)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("sustained-high-utilisation", 0.67),
+            org.assertj.core.groups.Tuple.tuple("throttle-then-hot", 0.5));
+  }
+
+  private static Telemetry telemetry(long t, double util, boolean throttled, double temp) {
+    return Telemetry.newBuilder()
+        .setPoolId("pool-0")
+        .setHostId("gpu-0")
+        .setTime(Instant.ofEpochMilli(t))
+        .setGpuUtilization(util)
+        .setMemoryUsedMb(1000)
+        .setMemoryTotalMb(8000)
+        .setTemperatureC(temp)
+        .setThrottled(throttled)
+        .setInferenceP50Ms(5)
+        .setInferenceP99Ms(10)
+        .setQueueDepth(0)
+        .setConsumerLag(0)
+        .build();
+  }
+
+  private static double error(double x, double y, LabelledSample s) {
+    return Math.hypot(x - s.getTruth().getTarget().getXCm(), y - s.getTruth().getTarget().getYCm());
+  }
+
+  private static String key(String rig, long t) {
+    return rig + "@" + t;
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20);
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(
+      String topic, String key, long t, byte[] value) {
+    return new ProducerRecord<>(topic, null, t, key.getBytes(), value);
+  }
+
+  /** Every committed record of a topic (read_committed), decoded. */
+  static <T extends SpecificRecordBase> List<T> readAll(String topic, Class<T> type)
+      throws Exception {
+    SingleObjectSerde<T> serde = SingleObjectSerde.forClass(type);
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    List<T> out = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      var partitions =
+          c.partitionsFor(topic).stream()
+              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
+              .toList();
+      c.assign(partitions);
+      c.seekToBeginning(partitions);
+      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(partitions);
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (System.currentTimeMillis() < deadline
+          && partitions.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(serde.decode(r.value()));
+        }
+      }
+    }
+    return out;
+  }
+}
