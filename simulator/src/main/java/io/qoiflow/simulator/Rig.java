@@ -3,17 +3,22 @@ package io.qoiflow.simulator;
 /**
  * Geometry of the arena and the sensor rig. World coordinates in cm: x to the right, y away from
  * the rig, z up; origin at the arena centre on the floor. The arena is 600 cm x 600 cm. The rig
- * stands outside the arena on its near side at (0, -600) and looks along +y.
+ * stands outside the arena on its near side at (0, -600) and looks along +y; its camera mast is at
+ * (0, -500).
  */
 public final class Rig {
   public static final double ARENA_HALF = 300.0;
   public static final double RIG_X = 0.0;
   public static final double RIG_Y = -600.0;
 
-  /** Camera and depth: height, pitch down (aimed at the arena centre), horizontal FOV 70 deg. */
-  public static final double CAM_H = 300.0;
+  /**
+   * Camera and depth share a mast on the rig at (0, -500) cm, 450 cm high, pitched down 45 deg
+   * (aimed at (0, -50)), 70 deg field of view: the whole arena is in view.
+   */
+  public static final double CAM_Y = -500.0;
 
-  public static final double CAM_PITCH = Math.atan2(CAM_H, -RIG_Y);
+  public static final double CAM_H = 450.0;
+  public static final double CAM_PITCH = Math.toRadians(45);
   public static final int IMG = 48;
   public static final double CAM_FOCAL_PX = (IMG / 2.0) / Math.tan(Math.toRadians(35));
 

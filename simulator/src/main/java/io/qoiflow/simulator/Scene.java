@@ -65,7 +65,7 @@ public final class Scene {
       for (int attempt = 0; attempt < 25; attempt++) {
         double x = Rng.uniform(r, -TARGET_HALF, TARGET_HALF);
         double y = Rng.uniform(r, -TARGET_HALF, TARGET_HALF);
-        if (s.fits(x, y, 1)) {
+        if (s.fits(x, y)) {
           d.x = x;
           d.y = y;
           s.objects.add(d);
@@ -76,7 +76,7 @@ public final class Scene {
     return s;
   }
 
-  private boolean fits(double x, double y, int from) {
+  private boolean fits(double x, double y) {
     if (Rig.range(x, y) < target().range() + RANGE_MARGIN_CM) {
       return false;
     }
@@ -85,7 +85,7 @@ public final class Scene {
         return false;
       }
     }
-    return from >= 0;
+    return true;
   }
 
   static SimObject newObject(ObjectClass c, SplittableRandom r) {

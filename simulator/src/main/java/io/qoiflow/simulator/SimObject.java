@@ -34,11 +34,11 @@ public final class SimObject {
   }
 
   public double vx() {
-    return speed * Math.cos(heading);
+    return speed == 0 ? 0.0 : speed * Math.cos(heading);
   }
 
   public double vy() {
-    return speed * Math.sin(heading);
+    return speed == 0 ? 0.0 : speed * Math.sin(heading);
   }
 
   public double length() {

@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  */
 public final class CameraDepthRenderer {
   public static final int N = Rig.IMG;
-  private static final double[] CAM = {Rig.RIG_X, Rig.RIG_Y, Rig.CAM_H};
+  private static final double[] CAM = {Rig.RIG_X, Rig.CAM_Y, Rig.CAM_H};
 
   /** Ray direction per pixel, scaled so that its component along the optical axis is 1. */
   private static final double[] DX = new double[N * N];

@@ -191,10 +191,10 @@ public final class Corruptor {
     switch (type) {
       case DROPOUT -> {
         for (int b = 0; b < beams; b++) {
-          boolean beamLost = r.nextDouble() < 0.5 * level;
+          boolean beamLost = r.nextDouble() < 0.6 * level;
           for (int a = 0; a < az; a++) {
             int p = b * az + a;
-            if (beamLost || r.nextDouble() < 0.95 * level) {
+            if (beamLost || r.nextDouble() < 0.97 * level) {
               img[p] = 0;
               img[plane + p] = 0;
             }

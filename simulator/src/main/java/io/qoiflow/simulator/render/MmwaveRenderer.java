@@ -21,14 +21,6 @@ public final class MmwaveRenderer {
   private static final double WALL_X = Rig.ARENA_HALF + 60;
   private static final double SIGMA_R = 0.7;
   private static final double SIGMA_A = 0.9;
-  private static final double[] PSF = new double[7];
-
-  static {
-    for (int i = 0; i < PSF.length; i++) {
-      PSF[i] = 0;
-    }
-  }
-
   private final double[] power = new double[R * AZ];
   private final double[] pv = new double[R * AZ];
   private final double[] wr = new double[5];
