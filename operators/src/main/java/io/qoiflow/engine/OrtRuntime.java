@@ -41,8 +41,11 @@ public final class OrtRuntime {
   }
 
   /**
-   * The shared runtime. The thread count of the global pool is taken from the system property
-   * {@code qoiflow.ort.threads} (default: available processors) on first use.
+   * The shared runtime. The intra-op thread count of the global pool is taken from the system
+   * property {@code qoiflow.ort.threads} on first use. The default is 1: the graphs are small (one
+   * transformer block each), so splitting an op across threads costs more in wake-ups than it
+   * gains, and parallelism comes from concurrent {@code infer} calls (one per Flink slot) instead.
+   * Measured in docs/BENCHMARKS.md.
    */
   public static OrtRuntime get() {
     OrtRuntime r = instance;
@@ -59,8 +62,7 @@ public final class OrtRuntime {
   }
 
   private static OrtRuntime create() {
-    int threads =
-        Integer.getInteger("qoiflow.ort.threads", Runtime.getRuntime().availableProcessors());
+    int threads = Integer.getInteger("qoiflow.ort.threads", 1);
     try (OrtEnvironment.ThreadingOptions opts = new OrtEnvironment.ThreadingOptions()) {
       opts.setGlobalIntraOpNumThreads(threads);
       opts.setGlobalInterOpNumThreads(1);
