@@ -1,0 +1,279 @@
+package io.qoiflow.simulator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qoiflow.records.CorruptionLabel;
+import io.qoiflow.records.DType;
+import io.qoiflow.records.LabelledSample;
+import io.qoiflow.records.Modality;
+import io.qoiflow.records.ObjectState;
+import io.qoiflow.records.QaPair;
+import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SingleObjectSerde;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SimulatorTest {
+  private static final SingleObjectSerde<LabelledSample> SERDE =
+      SingleObjectSerde.forClass(LabelledSample.class);
+
+  @Test
+  void sameSeedSameSamplesDifferentSeedDifferentSamples() {
+    Simulator a = new Simulator(42, CorruptionSpec.random());
+    Simulator b = new Simulator(42, CorruptionSpec.parse("random"));
+    Simulator c = new Simulator(43, CorruptionSpec.random());
+    for (int i = 0; i < 20; i++) {
+      byte[] x = SERDE.encode(a.next());
+      assertThat(SERDE.encode(b.next())).isEqualTo(x);
+      assertThat(SERDE.encode(c.next())).isNotEqualTo(x);
+    }
+    // Random access gives the same sample as the sequence.
+    assertThat(SERDE.encode(new Simulator(42, CorruptionSpec.random()).sample(7)))
+        .isEqualTo(SERDE.encode(sampleAt(new Simulator(42, CorruptionSpec.random()), 7)));
+  }
+
+  private static LabelledSample sampleAt(Simulator s, int index) {
+    LabelledSample x = null;
+    for (int i = 0; i <= index; i++) {
+      x = s.next();
+    }
+    return x;
+  }
+
+  @Test
+  void framesHaveTheDocumentedShapesAndDtypes() {
+    LabelledSample s = new Simulator(1, CorruptionSpec.clean()).next();
+    assertThat(s.getFrames()).hasSize(5);
+    for (SensorFrame f : s.getFrames()) {
+      List<Integer> shape =
+          switch (f.getModality()) {
+            case CAMERA -> List.of(3, 48, 48);
+            case DEPTH -> List.of(1, 48, 48);
+            case MMWAVE -> List.of(2, 32, 32);
+            case LIDAR -> List.of(2, 16, 128);
+            case AUDIO -> List.of(2, 32, 48);
+          };
+      DType dtype =
+          switch (f.getModality()) {
+            case CAMERA -> DType.UINT8;
+            case DEPTH -> DType.UINT16;
+            default -> DType.FLOAT32;
+          };
+      int size = dtype == DType.UINT8 ? 1 : dtype == DType.UINT16 ? 2 : 4;
+      assertThat(f.getShape()).isEqualTo(shape);
+      assertThat(f.getDtype()).isEqualTo(dtype);
+      assertThat(f.getPayload().remaining())
+          .isEqualTo(shape.stream().reduce(size, (x, y) -> x * y));
+      float[] v = Frames.values(f);
+      for (float x : v) {
+        assertThat(Float.isFinite(x)).isTrue();
+      }
+    }
+  }
+
+  @Test
+  void sameScenesAndCleanFramesUnderEveryCorruptionSpec() {
+    LabelledSample clean = new Simulator(5, CorruptionSpec.clean()).sample(3);
+    LabelledSample cam = new Simulator(5, CorruptionSpec.parse("camera:noise:1")).sample(3);
+    assertThat(cam.getTruth().getObjects()).isEqualTo(clean.getTruth().getObjects());
+    for (int m = 1; m < 5; m++) {
+      assertThat(cam.getFrames().get(m)).isEqualTo(clean.getFrames().get(m));
+    }
+    assertThat(cam.getFrames().get(0)).isNotEqualTo(clean.getFrames().get(0));
+  }
+
+  @Test
+  void everyCorruptionTypeChangesOnlyItsFrameAndIsLabelled() {
+    Simulator cleanSim = new Simulator(9, CorruptionSpec.clean());
+    for (Modality m : Modality.values()) {
+      for (CorruptionType t : CorruptionType.framesTypes(m)) {
+        String spec = m.name().toLowerCase(Locale.ROOT) + ":" + t.label + ":0.5-0.8";
+        Simulator sim = new Simulator(9, CorruptionSpec.parse(spec));
+        for (int i = 0; i < 5; i++) {
+          LabelledSample clean = cleanSim.sample(i);
+          LabelledSample bad = sim.sample(i);
+          List<CorruptionLabel> labels = bad.getTruth().getCorruptions();
+          assertThat(labels).hasSize(1);
+          assertThat(labels.get(0).getModality()).isEqualTo(m);
+          assertThat(labels.get(0).getType()).isEqualTo(t.label);
+          assertThat(labels.get(0).getLevel()).isBetween(0.5, 0.8);
+          for (int k = 0; k < 5; k++) {
+            SensorFrame cf = clean.getFrames().get(k);
+            SensorFrame bf = bad.getFrames().get(k);
+            float[] a = Frames.values(cf);
+            float[] b = Frames.values(bf);
+            if (cf.getModality() == m) {
+              assertThat(meanAbsDiff(a, b)).as("%s %s changes its frame", m, t).isGreaterThan(0);
+            } else {
+              assertThat(b).as("%s %s leaves %s alone", m, t, cf.getModality()).isEqualTo(a);
+            }
+          }
+        }
+      }
+    }
+    assertThat(new Simulator(9, CorruptionSpec.clean()).sample(0).getTruth().getCorruptions())
+        .isEmpty();
+  }
+
+  @Test
+  void corruptionHurtsMoreAtHigherLevels() {
+    for (Modality m : Modality.values()) {
+      for (CorruptionType t : CorruptionType.framesTypes(m)) {
+        String name = m.name().toLowerCase(Locale.ROOT) + ":" + t.label + ":";
+        double lo = 0;
+        double hi = 0;
+        for (int i = 0; i < 10; i++) {
+          float[] c = frameOf(new Simulator(4, CorruptionSpec.clean()).sample(i), m);
+          lo +=
+              meanAbsDiff(
+                  c, frameOf(new Simulator(4, CorruptionSpec.parse(name + "0.2")).sample(i), m));
+          hi +=
+              meanAbsDiff(
+                  c, frameOf(new Simulator(4, CorruptionSpec.parse(name + "1.0")).sample(i), m));
+        }
+        assertThat(hi).as("%s %s level 1 vs 0.2", m, t).isGreaterThan(lo);
+      }
+    }
+  }
+
+  @Test
+  void offProducesNoFrame() {
+    Simulator sim = new Simulator(3, CorruptionSpec.parse("depth:off,audio:off"));
+    for (int i = 0; i < 5; i++) {
+      LabelledSample s = sim.next();
+      Set<Modality> present = new HashSet<>();
+      for (SensorFrame f : s.getFrames()) {
+        present.add(f.getModality());
+      }
+      assertThat(present)
+          .containsExactlyInAnyOrder(Modality.CAMERA, Modality.MMWAVE, Modality.LIDAR);
+      assertThat(s.getTruth().getCorruptions())
+          .extracting(
+              CorruptionLabel::getModality, CorruptionLabel::getType, CorruptionLabel::getLevel)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple(Modality.DEPTH, "off", 1.0),
+              org.assertj.core.groups.Tuple.tuple(Modality.AUDIO, "off", 1.0));
+    }
+  }
+
+  @Test
+  void randomMixHasCleanSamplesOutagesAndEveryType() {
+    Simulator sim = new Simulator(11, CorruptionSpec.random());
+    int allClean = 0;
+    int n = 400;
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < n; i++) {
+      LabelledSample s = sim.next();
+      List<CorruptionLabel> cs = s.getTruth().getCorruptions();
+      if (cs.isEmpty()) {
+        allClean++;
+      }
+      assertThat(s.getFrames()).isNotEmpty();
+      for (CorruptionLabel c : cs) {
+        seen.add(c.getModality() + ":" + c.getType());
+        assertThat(c.getLevel()).isGreaterThan(0).isLessThanOrEqualTo(1);
+      }
+    }
+    assertThat(allClean / (double) n).isBetween(0.25, 0.45);
+    for (Modality m : Modality.values()) {
+      assertThat(seen).contains(m + ":off");
+      for (CorruptionType t : CorruptionType.framesTypes(m)) {
+        assertThat(seen).contains(m + ":" + t.label);
+      }
+    }
+  }
+
+  @Test
+  void corruptionSpecRejectsNonsense() {
+    assertThatThrownBy(() -> CorruptionSpec.parse("camera:missing:0.5"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CorruptionSpec.parse("radar:noise:0.5"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CorruptionSpec.parse("camera:noise:0.8-0.2"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CorruptionSpec.parse("camera:noise"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(CorruptionSpec.parse("clean").isClean()).isTrue();
+    assertThat(
+            CorruptionSpec.parse("camera:lowlight:0.6-1.0,depth:noise:0-0.3,audio:off").isClean())
+        .isFalse();
+  }
+
+  @Test
+  void groundTruthIsConsistent() {
+    Simulator sim = new Simulator(21, CorruptionSpec.clean());
+    Set<String> answers = new HashSet<>(Questions.vocabulary());
+    int withDistractors = 0;
+    for (int i = 0; i < 300; i++) {
+      LabelledSample s = sim.next();
+      List<ObjectState> objs = s.getTruth().getObjects();
+      ObjectState t = s.getTruth().getTarget();
+      assertThat(objs.get(0)).isEqualTo(t);
+      assertThat(objs).hasSizeBetween(1, 4);
+      if (objs.size() > 1) {
+        withDistractors++;
+      }
+      for (ObjectState o : objs) {
+        assertThat(Math.abs(o.getXCm())).isLessThanOrEqualTo(300);
+        assertThat(Math.abs(o.getYCm())).isLessThanOrEqualTo(300);
+        assertThat(o.getStatus()).isIn("moving", "stopped", "parked");
+        assertThat(o.getClassName()).isEqualTo(ObjectClass.values()[o.getClassIndex()].label);
+        if (o != t) {
+          assertThat(o.getClassIndex()).isNotEqualTo(t.getClassIndex());
+          assertThat(Rig.range(o.getXCm(), o.getYCm()))
+              .isGreaterThanOrEqualTo(Rig.range(t.getXCm(), t.getYCm()) + Scene.RANGE_MARGIN_CM);
+        }
+        boolean still = o.getVxCmS() == 0 && o.getVyCmS() == 0;
+        assertThat(still).isEqualTo(!o.getStatus().equals("moving"));
+      }
+      List<QaPair> qs = s.getTruth().getQuestions();
+      assertThat(qs).extracting(QaPair::getQuestionType).containsExactlyElementsOf(Questions.TYPES);
+      for (QaPair q : qs) {
+        assertThat(answers).contains(q.getAnswer());
+      }
+    }
+    assertThat(withDistractors).isGreaterThan(100);
+  }
+
+  @Test
+  void depthSeesTheTargetAtItsDistance() {
+    // The depth camera's nearest object pixel matches the target's true distance (range sensor).
+    Simulator sim = new Simulator(8, CorruptionSpec.clean());
+    int ok = 0;
+    for (int i = 0; i < 50; i++) {
+      LabelledSample s = sim.next();
+      float[] depth = Frames.values(s.getFrames().get(1));
+      double[] f = Features.depth(depth);
+      if (f[11] > 0) {
+        ok++;
+      }
+    }
+    assertThat(ok).isGreaterThan(45);
+  }
+
+  static float[] frameOf(LabelledSample s, Modality m) {
+    return Features.frame(s, m);
+  }
+
+  static double meanAbsDiff(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += Math.abs(a[i] - b[i]);
+    }
+    return s / a.length;
+  }
+
+  @Test
+  void framesDecodeToWhatWasRendered() {
+    float[] v = new float[Frames.elements(Modality.DEPTH)];
+    Arrays.fill(v, 1234f);
+    v[5] = 65535f;
+    SensorFrame f = Frames.frame("r", Modality.DEPTH, 0, 0, v);
+    assertThat(Frames.values(f)).isEqualTo(v);
+  }
+}
