@@ -1,0 +1,126 @@
+"""PyTorch eager latency of an exported ADMN model, on the same weights and inputs as the Java
+engine benchmark (`qoiflow bench engine` calls this with the training venv's python).
+
+Loads `torch_state.pt` (saved by qoiflow_train.export next to the ONNX graphs) with the manifest's
+`config`, and times, per budget, controller -> top-k selection -> forward_selected (the training
+code's gather/scatter inference path) at batch 1 and at batch 16. At 100% the full model runs
+without a controller, as in the evaluator. Inputs: one float32 .npy per modality (raw values,
+shape (N,C,H,W)) and present.npy (N,M), written by the Java side from the decoded frames.
+
+    python pytorch_eager.py --model DIR --inputs DIR --budgets 25,33,50,67,100 [--threads 2]
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--inputs", required=True)
+    ap.add_argument("--budgets", default="25,33,50,67,100")
+    ap.add_argument("--policy", default="admn")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--training", default=None, help="folder holding qoiflow_train")
+    a = ap.parse_args(argv)
+
+    model_dir = Path(a.model)
+    repo = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(Path(a.training) if a.training else repo / "model-artifacts" / "training"))
+    from qoiflow_train.model import (  # noqa: E402
+        ADMN,
+        MODALITIES,
+        ADMNConfig,
+        Controller,
+        budget_layers,
+        full_mask,
+        select_topk,
+    )
+
+    torch.set_num_threads(a.threads)
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    ts = manifest.get("torch_state")
+    if not ts:
+        print(json.dumps({"error": "manifest has no torch_state: PyTorch weights were not saved"}))
+        return 3
+    state = torch.load(model_dir / ts["file"], map_location="cpu", weights_only=True)
+    cfg = ADMNConfig.from_dict(manifest["config"])
+    model = ADMN(cfg)
+    model.load_state_dict(state["model"])
+    model.eval()
+    ctrls = {}
+    for key, flags in ts["controllers"].items():
+        c = Controller(cfg, budget_input=flags["budget_input"], qoi_from_logits=flags["qoi_from_logits"])
+        c.load_state_dict(state[key])
+        ctrls[key] = c.eval()
+
+    inp = Path(a.inputs)
+    frames = {m: torch.from_numpy(np.load(inp / f"{m}.npy")) for m in MODALITIES}
+    present = torch.from_numpy(np.load(inp / "present.npy"))
+    n = present.shape[0]
+    lm, total = cfg.layers_per_modality, cfg.total_layers
+    pol = manifest["policies"].get(a.policy)
+
+    def ctrl_for(pct):
+        if pol is None:
+            return None
+        key = pol["graphs_by_budget"][str(pct)] if "graphs_by_budget" in pol else pol["graph"]
+        return ctrls[key]
+
+    @torch.no_grad()
+    def infer(sl, pct):
+        f = {m: v[sl] for m, v in frames.items()}
+        p = present[sl]
+        if pct == 100:
+            mask = full_mask(p, lm)
+        else:
+            c = ctrl_for(pct)
+            bud = torch.full((p.shape[0], 1), pct / 100.0) if c.budget_input else None
+            logits, _ = c(f, p, bud)
+            mask = select_topk(logits, p, budget_layers(pct, total))
+        return model.forward_selected(f, p, mask)
+
+    def timed(pct, batch):
+        best = float("inf")
+        for _ in range(a.rounds):
+            t0 = time.perf_counter()
+            for s in range(0, n, batch):
+                infer(slice(s, min(n, s + batch)), pct)
+            best = min(best, (time.perf_counter() - t0) * 1e3 / n)
+        return best
+
+    rows = []
+    for pct in (int(x) for x in a.budgets.split(",")):
+        infer(slice(0, 1), pct)  # warm-up
+        infer(slice(0, min(n, 16)), pct)
+        rows.append(
+            {"budget_pct": pct, "ms_per_sample_b1": timed(pct, 1), "ms_per_sample_b16": timed(pct, 16)}
+        )
+    print(
+        json.dumps(
+            {
+                "torch": torch.__version__,
+                "threads": a.threads,
+                "samples": n,
+                "policy": a.policy,
+                "rounds": a.rounds,
+                "statistic": "best of rounds",
+                "rows": rows,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
