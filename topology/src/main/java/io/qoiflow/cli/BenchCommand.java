@@ -149,6 +149,8 @@ public final class BenchCommand implements Runnable {
         List<Double> javaB1 = new ArrayList<>();
         List<Double> javaB16 = new ArrayList<>();
         ObjectNode targetRows = om.createObjectNode();
+        ObjectNode ratioB16 = om.createObjectNode();
+        ObjectNode ctrlShare = om.createObjectNode();
         boolean latencyMet = true;
         for (int pct : budgets) {
           Policy p = pct == fullPct ? Policy.FULL : ctrl;
@@ -162,6 +164,9 @@ public final class BenchCommand implements Runnable {
           r.put("flops_ratio", flopsRatio);
           r.put("ms_per_sample_b1", b1.msPerSample());
           r.put("ms_per_sample_b16", b16.msPerSample());
+          ratioB16.put(String.valueOf(pct), b16.msPerSample() / fullB16.msPerSample());
+          ctrlShare.put(pct + "_b1", b1.totalMs() > 0 ? b1.controllerMs() / b1.totalMs() : 0.0);
+          ctrlShare.put(pct + "_b16", b16.totalMs() > 0 ? b16.controllerMs() / b16.totalMs() : 0.0);
           if (p.usesController()) {
             ctrlMs += b1.controllerMs();
             totalMs += b1.totalMs();
@@ -240,6 +245,11 @@ public final class BenchCommand implements Runnable {
         details.put("rounds", rounds);
         details.put("statistic", "best of rounds, ms per sample");
         details.put("latency_ratio_basis", "batch 1; full = every layer, no controller");
+        details.set("latency_ratio_b16", ratioB16);
+        details.set("controller_time_share_by_budget", ctrlShare);
+        details.put(
+            "controller_time_share_basis",
+            "controller stage time / engine stage time, controller rows at batch 1");
         details.put("mixed_budgets", Arrays.toString(mixed));
         details.put("mixed_ms_per_sample_b1", mixB1.msPerSample());
         details.put("mixed_ms_per_sample_b16", mixB16.msPerSample());
