@@ -1,0 +1,496 @@
+"""ADMN for QoIFlow: five ViT-style backbones with LayerDrop, a fusion transformer, heads, and the
+QoI-aware layer-allocation controller. One file, read top to bottom.
+
+Shapes: B batch, M = 5 modalities, Lm layers per modality, T tokens of one modality (CLS + patches),
+D backbone dim, K classes, d controller dim. Frames enter as RAW float32 values (camera 0..255,
+depth mm, ...); every normalisation happens inside the modules, so the exported graphs do too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+MODALITIES = ("camera", "depth", "mmwave", "lidar", "audio")
+SHAPES = {
+    "camera": (3, 48, 48),
+    "depth": (1, 48, 48),
+    "mmwave": (2, 32, 32),
+    "lidar": (2, 16, 128),
+    "audio": (2, 32, 48),
+}
+
+
+@dataclass
+class ADMNConfig:
+    num_classes: int = 4
+    layers_per_modality: int = 8
+    dim: int = 64
+    heads: int = 4
+    mlp_ratio: int = 2
+    fusion_dim: int = 64
+    fusion_depth: int = 2
+    fusion_heads: int = 4
+    arena_cm: float = 300.0  # predicted mean lies in (-arena, +arena) cm
+    cov_unit_cm: float = 10.0  # covariance is predicted in (10 cm)^2 units, then scaled
+    shapes: dict = field(default_factory=lambda: dict(SHAPES))
+    # backbone patch (ph, pw) per modality -> tokens = (H/ph)*(W/pw) + 1 CLS
+    patches: dict = field(
+        default_factory=lambda: {
+            "camera": (8, 8),
+            "depth": (8, 8),
+            "mmwave": (4, 8),
+            "lidar": (4, 16),
+            "audio": (8, 8),
+        }
+    )
+    # controller: average-pool kernel per modality (downsampling inside the graph)
+    ctrl_pool: dict = field(
+        default_factory=lambda: {
+            "camera": (3, 3),
+            "depth": (3, 3),
+            "mmwave": (2, 2),
+            "lidar": (2, 4),
+            "audio": (2, 2),
+        }
+    )
+    ctrl_channels: tuple = (8, 16)
+    ctrl_dim: int = 32
+    ctrl_depth: int = 2
+    ctrl_heads: int = 2
+
+    @property
+    def modalities(self) -> tuple:
+        return MODALITIES
+
+    @property
+    def total_layers(self) -> int:
+        return len(MODALITIES) * self.layers_per_modality
+
+    def tokens(self, m: str) -> int:
+        c, h, w = self.shapes[m]
+        ph, pw = self.patches[m]
+        return (h // ph) * (w // pw) + 1
+
+    def ctrl_size(self, m: str) -> tuple:
+        c, h, w = self.shapes[m]
+        kh, kw = self.ctrl_pool[m]
+        return (c, h // kh, w // kw)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["shapes"] = {k: list(v) for k, v in self.shapes.items()}
+        d["patches"] = {k: list(v) for k, v in self.patches.items()}
+        d["ctrl_pool"] = {k: list(v) for k, v in self.ctrl_pool.items()}
+        d["ctrl_channels"] = list(self.ctrl_channels)
+        return d
+
+    @staticmethod
+    def from_dict(d: dict) -> ADMNConfig:
+        d = dict(d)
+        for k in ("shapes", "patches", "ctrl_pool"):
+            d[k] = {m: tuple(v) for m, v in d[k].items()}
+        d["ctrl_channels"] = tuple(d["ctrl_channels"])
+        return ADMNConfig(**d)
+
+
+# ----------------------------------------------------------------------------------------------
+# building blocks
+# ----------------------------------------------------------------------------------------------
+class Normalize(nn.Module):
+    """Raw frames -> per-channel standardised values. Stats come from the training set."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(1, channels, 1, 1))
+        self.register_buffer("std", torch.ones(1, channels, 1, 1))
+
+    def set_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.mean.copy_(mean.reshape(self.mean.shape))
+        self.std.copy_(std.clamp_min(1e-3).reshape(self.std.shape))
+
+    def forward(self, x):  # (B,C,H,W) raw -> (B,C,H,W) standardised
+        return (x - self.mean) / self.std
+
+
+class Attention(nn.Module):
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads, self.dh = heads, dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, key_bias=None):  # x (B,T,D); key_bias (B,1,1,T) additive or None
+        t, d = x.shape[1], x.shape[2]
+        qkv = self.qkv(x).reshape(-1, t, 3, self.heads, self.dh).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # (B,H,T,dh)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.dh))  # (B,H,T,T)
+        if key_bias is not None:
+            att = att + key_bias
+        out = att.softmax(-1) @ v  # (B,H,T,dh)
+        return self.proj(out.transpose(1, 2).reshape(-1, t, d))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(LN x); x + MLP(LN x). (B,T,D) -> (B,T,D)."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: int):
+        super().__init__()
+        self.n1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.n2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim)
+        )
+
+    def forward(self, x, key_bias=None):
+        x = x + self.attn(self.n1(x), key_bias)
+        return x + self.mlp(self.n2(x))
+
+
+def sincos_positions(n: int, dim: int) -> torch.Tensor:  # (n, dim)
+    pos = torch.arange(n, dtype=torch.float32)[:, None]
+    i = torch.arange(dim // 2, dtype=torch.float32)[None]
+    ang = pos / (10000 ** (2 * i / dim))
+    return torch.cat([ang.sin(), ang.cos()], dim=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# backbone: embed graph + Lm layer graphs per modality
+# ----------------------------------------------------------------------------------------------
+class Embed(nn.Module):
+    """frames (B,C,H,W) raw -> tokens (B,T,D): normalise, patchify (conv), CLS, positions."""
+
+    def __init__(self, cfg: ADMNConfig, m: str):
+        super().__init__()
+        c, h, w = cfg.shapes[m]
+        self.norm = Normalize(c)
+        self.patch = nn.Conv2d(c, cfg.dim, kernel_size=cfg.patches[m], stride=cfg.patches[m])
+        self.cls = nn.Parameter(torch.zeros(1, 1, cfg.dim))
+        self.pos = nn.Parameter(0.02 * torch.randn(1, cfg.tokens(m), cfg.dim))
+
+    def forward(self, frames):
+        p = self.patch(self.norm(frames))  # (B,D,H/ph,W/pw)
+        p = p.flatten(2).transpose(1, 2)  # (B,T-1,D)
+        cls = self.cls.expand(p.shape[0], -1, -1)  # (B,1,D)
+        return torch.cat([cls, p], dim=1) + self.pos  # (B,T,D)
+
+
+class Backbone(nn.Module):
+    def __init__(self, cfg: ADMNConfig, m: str):
+        super().__init__()
+        self.embed = Embed(cfg, m)
+        self.layers = nn.ModuleList(
+            Block(cfg.dim, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.layers_per_modality)
+        )
+
+
+# ----------------------------------------------------------------------------------------------
+# fusion + heads
+# ----------------------------------------------------------------------------------------------
+class FusionHeads(nn.Module):
+    """cls (B,M,D) last-hidden token 0 per modality (zeros if missing), present (B,M) ->
+    mean (B,2) cm, cov (B,2,2) cm^2, class_probs (B,K)  [+ logits for training]."""
+
+    def __init__(self, cfg: ADMNConfig):
+        super().__init__()
+        self.cfg = cfg
+        m_count, fd = len(MODALITIES), cfg.fusion_dim
+        self.final_norm = nn.ModuleList(nn.LayerNorm(cfg.dim) for _ in MODALITIES)
+        self.adapter = nn.ModuleList(
+            nn.Sequential(nn.Linear(cfg.dim, fd), nn.GELU(), nn.Linear(fd, fd)) for _ in MODALITIES
+        )
+        self.register_buffer("mod_pos", sincos_positions(m_count, fd)[None])  # (1,M,fd)
+        self.blocks = nn.ModuleList(Block(fd, cfg.fusion_heads, 2) for _ in range(cfg.fusion_depth))
+        self.out_norm = nn.LayerNorm(fd)
+        self.loc = nn.Linear(fd, 5)  # 2 mean + 3 Cholesky entries
+        self.cls_head = nn.Linear(fd, cfg.num_classes)
+
+    def forward(self, cls, present, return_logits: bool = False):
+        toks = [self.adapter[i](self.final_norm[i](cls[:, i])) for i in range(len(MODALITIES))]
+        h = torch.stack(toks, dim=1) + self.mod_pos  # (B,M,fd)
+        key_bias = ((present - 1.0) * 1e4)[:, None, None, :]  # (B,1,1,M): 0 present, -1e4 missing
+        for blk in self.blocks:
+            h = blk(h, key_bias)
+        h = self.out_norm(h)
+        w = present[:, :, None]  # (B,M,1)
+        pooled = (h * w).sum(1) / w.sum(1).clamp_min(1.0)  # (B,fd)
+        o = self.loc(pooled)  # (B,5)
+        mean = (torch.sigmoid(o[:, 0:2]) - 0.5) * (2.0 * self.cfg.arena_cm)  # (B,2) cm
+        l11 = F.softplus(o[:, 2])
+        l21 = o[:, 3]
+        l22 = F.softplus(o[:, 4])
+        zero = torch.zeros_like(l11)
+        chol = torch.stack([torch.stack([l11, zero], -1), torch.stack([l21, l22], -1)], 1)
+        eye = torch.eye(2, dtype=cls.dtype)[None]
+        cov = (chol @ chol.transpose(1, 2) + eye) * (self.cfg.cov_unit_cm**2)  # (B,2,2) cm^2
+        logits = self.cls_head(pooled)  # (B,K)
+        if return_logits:
+            return mean, cov, logits
+        return mean, cov, logits.softmax(-1)
+
+
+def loc_loss(mean, cov, target, unit_cm: float = 10.0, dist_weight: float = 0.5):
+    """Gaussian NLL (in unit_cm units) + dist_weight * Euclidean distance (same units).
+    With unit 10 cm, weight 0.5 equals the paper's 0.05 x distance in cm relative to the NLL's
+    gradient scale."""
+    d = (target - mean) / unit_cm  # (B,2)
+    c = cov / (unit_cm**2)
+    det = c[:, 0, 0] * c[:, 1, 1] - c[:, 0, 1] * c[:, 1, 0]
+    inv00, inv11, inv01 = c[:, 1, 1] / det, c[:, 0, 0] / det, -c[:, 0, 1] / det
+    maha = d[:, 0] ** 2 * inv00 + d[:, 1] ** 2 * inv11 + 2 * d[:, 0] * d[:, 1] * inv01
+    nll = 0.5 * (maha + torch.log(det))
+    dist = torch.sqrt((d**2).sum(-1) + 1e-8)
+    return (nll + dist_weight * dist).mean()
+
+
+# ----------------------------------------------------------------------------------------------
+# the whole ADMN backbone model
+# ----------------------------------------------------------------------------------------------
+class ADMN(nn.Module):
+    def __init__(self, cfg: ADMNConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.backbones = nn.ModuleDict({m: Backbone(cfg, m) for m in MODALITIES})
+        self.fusion = FusionHeads(cfg)
+
+    # frames: dict m -> (B,C,H,W) raw; present (B,M) float
+    def forward_layers(self, frames, present, layers_by_modality, return_logits=True):
+        """Stage-1 path: the same layer subset for the whole batch; dropped layers are skipped.
+        layers_by_modality: dict m -> list of layer indices (ascending)."""
+        cls = []
+        for i, m in enumerate(MODALITIES):
+            bb = self.backbones[m]
+            x = bb.embed(frames[m])  # (B,T,D)
+            for li in layers_by_modality[m]:
+                x = bb.layers[li](x)
+            cls.append(x[:, 0] * present[:, i : i + 1])  # (B,D), zeros if missing
+        return self.fusion(torch.stack(cls, 1), present, return_logits=return_logits)
+
+    def forward_masked(self, frames, present, mask, return_logits=True):
+        """Stage-2 path: per-sample (soft, straight-through) layer mask (B, M*Lm); every layer is
+        computed and blended x <- x + m*(blk(x) - x), so gradients reach the mask."""
+        lm = self.cfg.layers_per_modality
+        cls = []
+        for i, m in enumerate(MODALITIES):
+            bb = self.backbones[m]
+            x = bb.embed(frames[m])
+            for li in range(lm):
+                g = mask[:, i * lm + li][:, None, None]  # (B,1,1)
+                x = x + g * (bb.layers[li](x) - x)
+            cls.append(x[:, 0] * present[:, i : i + 1])
+        return self.fusion(torch.stack(cls, 1), present, return_logits=return_logits)
+
+    @torch.no_grad()
+    def forward_selected(self, frames, present, mask):
+        """Inference path: boolean mask (B, M*Lm); layer l runs only on the samples that chose
+        it (gather/scatter), i.e. unchosen layers are really skipped. Returns mean, cov, probs."""
+        lm = self.cfg.layers_per_modality
+        cls = []
+        for i, m in enumerate(MODALITIES):
+            bb = self.backbones[m]
+            x = bb.embed(frames[m])
+            for li in range(lm):
+                idx = mask[:, i * lm + li].nonzero().flatten()
+                if idx.numel() == 0:
+                    continue
+                x = x.index_copy(0, idx, bb.layers[li](x.index_select(0, idx)))
+            cls.append(x[:, 0] * present[:, i : i + 1])
+        return self.fusion(torch.stack(cls, 1), present, return_logits=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# controller
+# ----------------------------------------------------------------------------------------------
+class Stem(nn.Module):
+    """raw frames (B,C,H,W) -> avg-pool downsample -> normalise -> 2 strided convs + simple
+    image statistics (mean, std, mean |dx|, mean |dy| per channel) -> (B,d)."""
+
+    def __init__(self, cfg: ADMNConfig, m: str):
+        super().__init__()
+        c = cfg.shapes[m][0]
+        self.pool = cfg.ctrl_pool[m]
+        self.norm = Normalize(c)
+        c1, c2 = cfg.ctrl_channels
+        self.conv = nn.Sequential(
+            nn.Conv2d(c, c1, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1),
+            nn.ReLU(),
+        )
+        self.lin = nn.Linear(c2 + 4 * c, cfg.ctrl_dim)
+
+    def downsample(self, frames):  # (B,C,H,W) raw -> (B,C,h,w) standardised
+        return self.norm(F.avg_pool2d(frames, self.pool, self.pool))
+
+    def forward(self, frames):
+        x = self.downsample(frames)
+        f = self.conv(x).mean(dim=(2, 3))  # (B,c2)
+        mu = x.mean(dim=(2, 3))  # (B,C)
+        sd = ((x - mu[:, :, None, None]) ** 2).mean(dim=(2, 3)).add(1e-6).sqrt()
+        dx = (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().mean(dim=(2, 3))
+        dy = (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean(dim=(2, 3))
+        return self.lin(torch.cat([f, mu, sd, dx, dy], dim=1))  # (B,d)
+
+
+class Controller(nn.Module):
+    """frames (dict of raw (B,C,H,W)), present (B,M) [, budget (B,1) fraction] ->
+    layer_logits (B, M*Lm), qoi (B,M) in [0,1].
+
+    budget_input: the budget fraction is a head input (`universal`, `ae`) and, with budget_token,
+    also added to the combiner's CLS token (`universal`; not `ae`, whose combiner is frozen).
+    qoi_from_logits: no corruption head is trained (`ae`); qoi is a proxy, the mean sigmoid of the
+    modality's optional-layer logits."""
+
+    def __init__(
+        self,
+        cfg: ADMNConfig,
+        budget_input: bool = False,
+        qoi_from_logits: bool = False,
+        budget_token: bool = True,
+    ):
+        super().__init__()
+        self.cfg, self.budget_input, self.qoi_from_logits = cfg, budget_input, qoi_from_logits
+        d, m_count = cfg.ctrl_dim, len(MODALITIES)
+        self.stems = nn.ModuleDict({m: Stem(cfg, m) for m in MODALITIES})
+        self.cls = nn.Parameter(torch.zeros(1, 1, d))
+        self.missing = nn.Parameter(torch.zeros(1, m_count, d))
+        self.register_buffer("pos", sincos_positions(m_count + 1, d)[None])  # (1,M+1,d)
+        self.budget_tok = nn.Linear(1, d) if (budget_input and budget_token) else None
+        self.blocks = nn.ModuleList(Block(d, cfg.ctrl_heads, 2) for _ in range(cfg.ctrl_depth))
+        self.out_norm = nn.LayerNorm(d)
+        hin = d + (1 if budget_input else 0)
+        self.head = nn.Sequential(
+            nn.Linear(hin, 2 * d), nn.GELU(), nn.Linear(2 * d, cfg.total_layers)
+        )
+        self.qoi_head = nn.Linear(d, 1)
+
+    def encode(self, frames, present, budget=None):  # -> (B,1+M,d) combiner output
+        toks = torch.stack([self.stems[m](frames[m]) for m in MODALITIES], 1)  # (B,M,d)
+        p = present[:, :, None]
+        toks = p * toks + (1.0 - p) * self.missing  # missing modality -> learned token
+        cls = self.cls.expand(toks.shape[0], -1, -1)
+        if self.budget_tok is not None:
+            cls = cls + self.budget_tok(budget)[:, None, :]
+        h = torch.cat([cls, toks], 1) + self.pos  # (B,1+M,d)
+        for blk in self.blocks:
+            h = blk(h)
+        return self.out_norm(h)
+
+    def heads(self, h, budget=None):
+        z = h[:, 0]
+        if self.budget_input:
+            z = torch.cat([z, budget], dim=1)
+        logits = self.head(z)  # (B, M*Lm)
+        if self.qoi_from_logits:
+            lm = self.cfg.layers_per_modality
+            qoi = torch.sigmoid(logits.reshape(-1, len(MODALITIES), lm)[:, :, 1:]).mean(-1)
+        else:
+            qoi = torch.sigmoid(self.qoi_head(h[:, 1:])).squeeze(-1)  # (B,M)
+        return logits, qoi
+
+    def forward(self, frames, present, budget=None):
+        return self.heads(self.encode(frames, present, budget), budget)
+
+
+class AEDecoder(nn.Module):
+    """AE pretraining of the controller's stems + combiner: modality token (B,d) -> the
+    standardised downsampled input (B,C,h,w)."""
+
+    def __init__(self, cfg: ADMNConfig):
+        super().__init__()
+        self.sizes = {m: cfg.ctrl_size(m) for m in MODALITIES}
+        self.dec = nn.ModuleDict(
+            {
+                m: nn.Sequential(
+                    nn.Linear(cfg.ctrl_dim, 128), nn.GELU(), nn.Linear(128, math.prod(s))
+                )
+                for m, s in self.sizes.items()
+            }
+        )
+
+    def forward(self, h):  # h (B,1+M,d)
+        return {
+            m: self.dec[m](h[:, 1 + i]).reshape(-1, *self.sizes[m])
+            for i, m in enumerate(MODALITIES)
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# layer selection (identical to docs/MODEL_FORMAT.md and the Java engine)
+# ----------------------------------------------------------------------------------------------
+def budget_layers(pct_or_fraction: float, total: int, n_mod: int = len(MODALITIES)) -> int:
+    f = pct_or_fraction / 100.0 if pct_or_fraction > 1.0 else pct_or_fraction
+    return max(n_mod, int(math.floor(f * total + 0.5)))
+
+
+def forced_and_candidates(present, lm: int):
+    """present (B,M) -> forced (B,M*Lm) layer 0 of present modalities, candidates (B,M*Lm)."""
+    p = present.bool()[:, :, None]
+    first = torch.zeros(1, 1, lm, dtype=torch.bool)
+    first[..., 0] = True
+    forced = (p & first).reshape(present.shape[0], -1)
+    cand = (p & ~first).reshape(present.shape[0], -1)
+    return forced, cand
+
+
+def _topk_by_rank(scores, cand, k):
+    """Boolean (B,N): the k[b] highest scores among candidates, ties to the lower index."""
+    s = scores.masked_fill(~cand, float("-inf"))
+    order = torch.sort(s, dim=1, descending=True, stable=True).indices  # (B,N)
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(s.shape[1]).expand_as(order))
+    return (rank < k[:, None]) & cand
+
+
+def select_topk(logits, present, L):
+    """Inference selection. L: int or (B,) long. Returns bool mask (B, M*Lm)."""
+    lm = logits.shape[1] // present.shape[1]
+    forced, cand = forced_and_candidates(present, lm)
+    L = torch.as_tensor(L).expand(logits.shape[0])
+    k = (L - present.bool().sum(1)).clamp_min(0)
+    return forced | _topk_by_rank(logits, cand, k)
+
+
+def gumbel_topk_st(logits, present, L, tau: float = 1.0, noise: float = 0.1):
+    """Training selection: Gumbel-softmax (tau) over candidates, hard top-(L - P), straight-
+    through. Returns float mask (B, M*Lm): forced layers 1, missing 0, exactly min(L, P+|cand|)."""
+    lm = logits.shape[1] // present.shape[1]
+    forced, cand = forced_and_candidates(present, lm)
+    g = -torch.log(-torch.log(torch.rand_like(logits).clamp(1e-9, 1 - 1e-9)))
+    y = ((logits + noise * g) / tau).masked_fill(~cand, float("-inf")).softmax(1)
+    y = torch.nan_to_num(y)  # all-missing rows
+    L = torch.as_tensor(L).expand(logits.shape[0])
+    k = (L - present.bool().sum(1)).clamp_min(0)
+    hard = _topk_by_rank(y.detach(), cand, k).float()
+    st = hard + y - y.detach()
+    return torch.where(forced, torch.ones_like(st), st)
+
+
+def naive_mask(present, L: int, lm: int):
+    """Evenly spread layers per present modality (MODEL_FORMAT.md `naive`). (B, M*Lm) bool."""
+    b, mcount = present.shape
+    out = torch.zeros(b, mcount * lm, dtype=torch.bool)
+    for r in range(b):
+        pres = [i for i in range(mcount) if present[r, i] > 0]
+        if not pres:
+            continue
+        base, extra = divmod(L, len(pres))
+        for j, i in enumerate(pres):
+            k = min(lm, base + (1 if j < extra else 0))
+            if k <= 0:
+                continue
+            idx = (
+                [0] if k == 1 else [int(math.floor(t * (lm - 1) / (k - 1) + 0.5)) for t in range(k)]
+            )
+            for li in idx:
+                out[r, i * lm + li] = True
+    return out
+
+
+def full_mask(present, lm: int):
+    return present.bool()[:, :, None].expand(-1, -1, lm).reshape(present.shape[0], -1).clone()

@@ -1,0 +1,137 @@
+"""Unit tests of the model, the selection rules (docs/MODEL_FORMAT.md) and stage-1/2 mechanics."""
+
+import torch
+
+from qoiflow_train.model import (
+    ADMN,
+    MODALITIES,
+    SHAPES,
+    ADMNConfig,
+    Controller,
+    budget_layers,
+    full_mask,
+    gumbel_topk_st,
+    loc_loss,
+    naive_mask,
+    select_topk,
+)
+from qoiflow_train.train import sample_layers
+
+torch.set_num_threads(2)
+TINY = ADMNConfig(num_classes=3, dim=16, heads=2, fusion_dim=16, fusion_depth=1)
+
+
+def frames(b, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return {m: torch.rand(b, *SHAPES[m], generator=g) * 100 for m in MODALITIES}
+
+
+def test_shapes_and_outputs():
+    model = ADMN(TINY).eval()
+    f, present = frames(3), torch.ones(3, 5)
+    mean, cov, probs = model.forward_selected(f, present, full_mask(present, 8))
+    assert mean.shape == (3, 2) and cov.shape == (3, 2, 2) and probs.shape == (3, 3)
+    assert torch.all(mean.abs() < TINY.arena_cm)
+    assert torch.allclose(cov, cov.transpose(1, 2))
+    assert torch.all(torch.linalg.eigvalsh(cov) > 0)
+    assert torch.allclose(probs.sum(1), torch.ones(3))
+    for m in MODALITIES:
+        assert model.backbones[m].embed(f[m]).shape == (3, TINY.tokens(m), TINY.dim)
+
+
+def test_budgets_follow_the_contract():
+    assert [budget_layers(p, 40) for p in (25, 33, 50, 67, 100)] == [10, 13, 20, 27, 40]
+    assert budget_layers(0.33, 40) == 13
+    assert budget_layers(5, 20) == 5  # never below the number of modalities
+
+
+def test_naive_spread_matches_contract():
+    present = torch.ones(1, 5)
+    m = naive_mask(present, 13, 8)[0].reshape(5, 8)
+    # 13 // 5 = 2, the first 3 modalities get 3: layers round(j*7/2) -> 0, 4 (3.5 rounds up), 7
+    assert m[0].nonzero().flatten().tolist() == [0, 4, 7]
+    assert m[3].nonzero().flatten().tolist() == [0, 7]
+    assert int(m.sum()) == 13
+    absent = torch.tensor([[1.0, 0, 1, 1, 1]])
+    m2 = naive_mask(absent, 10, 8)[0].reshape(5, 8)
+    assert m2[1].sum() == 0 and int(m2.sum()) == 10
+
+
+def test_topk_selection_rules():
+    present = torch.tensor([[1.0, 1, 0, 1, 1], [1.0, 1, 1, 1, 1]])
+    logits = torch.randn(2, 40)
+    logits[0, 16:24] = 100.0  # missing modality's logits must be ignored
+    mask = select_topk(logits, present, 10)
+    assert mask.sum(1).tolist() == [10, 10]
+    r = mask.reshape(2, 5, 8)
+    assert r[0, 2].sum() == 0
+    assert torch.all(r[present.bool()][:, 0])  # layer 0 of every present modality
+    # ties go to the lower global index
+    tie = select_topk(torch.zeros(1, 40), torch.ones(1, 5), 7)
+    assert tie[0].nonzero().flatten().tolist() == [0, 1, 2, 8, 16, 24, 32]
+    # fewer candidates than the budget: all taken, never more than L
+    one = torch.tensor([[1.0, 0, 0, 0, 0]])
+    assert int(select_topk(torch.randn(1, 40), one, 20).sum()) == 8
+
+
+def test_gumbel_topk_straight_through():
+    present = torch.tensor([[1.0, 1, 1, 0, 1]] * 4)
+    logits = torch.randn(4, 40, requires_grad=True)
+    m = gumbel_topk_st(logits, present, torch.tensor([5, 8, 10, 13]))
+    hard = m.detach()
+    assert torch.all((hard - hard.round()).abs() < 1e-6)  # forward values are 0/1
+    assert hard.sum(1).tolist() == [5.0, 8.0, 10.0, 13.0]
+    assert hard.reshape(4, 5, 8)[:, 3].sum() == 0
+    assert torch.all(hard.reshape(4, 5, 8)[:, [0, 1, 2, 4], 0] == 1)
+    (m * torch.randn(4, 40)).sum().backward()
+    assert logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_selected_equals_masked_and_layers_are_skipped():
+    torch.manual_seed(0)
+    model = ADMN(TINY).eval()
+    f = frames(4, 1)
+    present = torch.tensor([[1.0, 1, 1, 1, 1], [1, 0, 1, 1, 1], [1, 1, 1, 1, 0], [0, 1, 1, 1, 1]])
+    f = {m: f[m] * present[:, i, None, None, None] for i, m in enumerate(MODALITIES)}
+    mask = select_topk(torch.randn(4, 40), present, 13)
+    with torch.no_grad():
+        a = model.forward_selected(f, present, mask)
+        b = model.forward_masked(f, present, mask.float(), return_logits=False)
+    for x, y in zip(a, b, strict=True):
+        assert torch.allclose(x, y, atol=1e-4)
+    # stage-1 path: a layer not listed is never called
+    calls = []
+    hook = model.backbones["camera"].layers[3].register_forward_hook(lambda *a: calls.append(1))
+    layers = {m: [0, 1] for m in MODALITIES}
+    model.forward_layers(f, present, layers)
+    assert calls == []
+    hook.remove()
+
+
+def test_layerdrop_sampling():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    draws = [sample_layers(ADMNConfig(), rng, 0.2, 0.1) for _ in range(2000)]
+    only_first = np.mean([d["camera"] == [0] for d in draws])
+    kept = np.mean([len(d["depth"]) for d in draws if d["depth"] != [0]])
+    assert all(d[m][0] == 0 for d in draws for m in MODALITIES)
+    assert 0.07 < only_first < 0.14
+    assert 6.2 < kept < 6.9  # 1 + 7 * 0.8 = 6.6
+
+
+def test_loss_decreases_when_prediction_improves():
+    target = torch.tensor([[100.0, -50.0]])
+    cov = torch.eye(2)[None] * 400
+    far = loc_loss(torch.tensor([[0.0, 0.0]]), cov, target)
+    near = loc_loss(torch.tensor([[95.0, -45.0]]), cov, target)
+    assert near < far
+
+
+def test_controller_outputs():
+    for kw in ({}, {"budget_input": True}, {"budget_input": True, "qoi_from_logits": True}):
+        c = Controller(TINY, **kw).eval()
+        budget = torch.full((2, 1), 0.25) if kw.get("budget_input") else None
+        logits, qoi = c(frames(2), torch.ones(2, 5), budget)
+        assert logits.shape == (2, 40) and qoi.shape == (2, 5)
+        assert torch.all((qoi >= 0) & (qoi <= 1))
