@@ -32,7 +32,10 @@ def load(model_dir: Path):
     model.eval()
     ctrls: dict = {}
     for key, flags in ts["controllers"].items():
-        c = Controller(cfg, budget_input=flags["budget_input"], qoi_from_logits=flags["qoi_from_logits"])
+        kw = {"budget_input": flags["budget_input"], "qoi_from_logits": flags["qoi_from_logits"]}
+        if "budget_token" in flags:
+            kw["budget_token"] = flags["budget_token"]
+        c = Controller(cfg, **kw)
         c.load_state_dict(state[key])
         c.eval()
         parts = key.split(".")  # controller.<variant>[.b<pct>]

@@ -60,7 +60,10 @@ def main(argv=None):
     model.eval()
     ctrls = {}
     for key, flags in ts["controllers"].items():
-        c = Controller(cfg, budget_input=flags["budget_input"], qoi_from_logits=flags["qoi_from_logits"])
+        kw = {"budget_input": flags["budget_input"], "qoi_from_logits": flags["qoi_from_logits"]}
+        if "budget_token" in flags:
+            kw["budget_token"] = flags["budget_token"]
+        c = Controller(cfg, **kw)
         c.load_state_dict(state[key])
         ctrls[key] = c.eval()
 
