@@ -14,7 +14,6 @@ import io.qoiflow.schemas.AvroSingleObjectSerializationSchema;
 import io.qoiflow.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -110,8 +109,7 @@ public final class KafkaIo {
   }
 
   <T extends SpecificRecordBase> KafkaSink<T> sink(
-      String topic, Class<T> type, Function<T, String> key, String name) {
-    SerializableKey<T> keyOf = key::apply;
+      String topic, Class<T> type, SerializableKey<T> keyOf, String name) {
     return KafkaSink.<T>builder()
         .setBootstrapServers(config.bootstrap())
         .setRecordSerializer(
