@@ -19,6 +19,8 @@ import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -28,8 +30,10 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -125,7 +129,12 @@ public final class BenchCommand implements Runnable {
     private static final int B16 = 16;
 
     /** Per-sample ms of one timed configuration, and the stage sums of its best pass. */
-    record Timing(double msPerSample, double controllerMs, double totalMs, double meanFlops) {}
+    record Timing(
+        double msPerSample,
+        double cpuMsPerSample,
+        double controllerMs,
+        double totalMs,
+        double meanFlops) {}
 
     @Override
     public Integer call() throws Exception {
@@ -139,23 +148,44 @@ public final class BenchCommand implements Runnable {
         ModelManifest mf = engine.manifest();
         long full = mf.fullModelFlops();
         int fullPct = 100;
-        Timing fullB1 = time(engine, set, fullPct, Policy.FULL, 1, null);
-        Timing fullB16 = time(engine, set, fullPct, Policy.FULL, B16, null);
+        // Mixed layer sets: each sample its own budget (and so its own controller and layers).
+        int[] mixed =
+            budgets.stream().filter(b -> b != fullPct).mapToInt(Integer::intValue).toArray();
+        if (mixed.length == 0) {
+          mixed = new int[] {50};
+        }
+        List<Config> configs = new ArrayList<>();
+        for (int batch : new int[] {1, B16}) {
+          configs.add(
+              new Config("full/" + batch, inputs(set, new int[] {fullPct}), Policy.FULL, batch));
+          for (int pct : budgets) {
+            if (pct != fullPct) {
+              configs.add(new Config(pct + "/" + batch, inputs(set, new int[] {pct}), ctrl, batch));
+            }
+          }
+          configs.add(new Config("mixed/" + batch, inputs(set, mixed), ctrl, batch));
+        }
+        Map<String, Timing> t = measure(engine, configs);
+        Timing fullB1 = t.get("full/1");
+        Timing fullB16 = t.get("full/" + B16);
 
         ArrayNode rows = root.putArray("rows");
         double ctrlMs = 0;
         double totalMs = 0;
         double engineSum = 0;
         List<Double> javaB1 = new ArrayList<>();
+        List<Double> javaCpuB1 = new ArrayList<>();
         List<Double> javaB16 = new ArrayList<>();
         ObjectNode targetRows = om.createObjectNode();
         ObjectNode ratioB16 = om.createObjectNode();
+        ObjectNode cpuRatio = om.createObjectNode();
+        ObjectNode cpuMs = om.createObjectNode();
         ObjectNode ctrlShare = om.createObjectNode();
         boolean latencyMet = true;
         for (int pct : budgets) {
           Policy p = pct == fullPct ? Policy.FULL : ctrl;
-          Timing b1 = pct == fullPct ? fullB1 : time(engine, set, pct, p, 1, null);
-          Timing b16 = pct == fullPct ? fullB16 : time(engine, set, pct, p, B16, null);
+          Timing b1 = pct == fullPct ? fullB1 : t.get(pct + "/1");
+          Timing b16 = pct == fullPct ? fullB16 : t.get(pct + "/" + B16);
           double latencyRatio = b1.msPerSample() / fullB1.msPerSample();
           double flopsRatio = b1.meanFlops() / full;
           ObjectNode r = rows.addObject();
@@ -165,6 +195,9 @@ public final class BenchCommand implements Runnable {
           r.put("ms_per_sample_b1", b1.msPerSample());
           r.put("ms_per_sample_b16", b16.msPerSample());
           ratioB16.put(String.valueOf(pct), b16.msPerSample() / fullB16.msPerSample());
+          cpuRatio.put(String.valueOf(pct), b1.cpuMsPerSample() / fullB1.cpuMsPerSample());
+          cpuMs.put(pct + "_b1", b1.cpuMsPerSample());
+          cpuMs.put(pct + "_b16", b16.cpuMsPerSample());
           ctrlShare.put(pct + "_b1", b1.totalMs() > 0 ? b1.controllerMs() / b1.totalMs() : 0.0);
           ctrlShare.put(pct + "_b16", b16.totalMs() > 0 ? b16.controllerMs() / b16.totalMs() : 0.0);
           if (p.usesController()) {
@@ -185,18 +218,13 @@ public final class BenchCommand implements Runnable {
                     met ? "met" : "NOT met"));
           }
           javaB1.add(b1.msPerSample());
+          javaCpuB1.add(b1.cpuMsPerSample());
           javaB16.add(b16.msPerSample());
           engineSum += b1.msPerSample();
         }
 
-        // Mixed layer sets: each sample its own budget (and so its own controller and layers).
-        int[] mixed =
-            budgets.stream().filter(b -> b != fullPct).mapToInt(Integer::intValue).toArray();
-        if (mixed.length == 0) {
-          mixed = new int[] {50};
-        }
-        Timing mixB1 = time(engine, set, 0, ctrl, 1, mixed);
-        Timing mixB16 = time(engine, set, 0, ctrl, B16, mixed);
+        Timing mixB1 = t.get("mixed/1");
+        Timing mixB16 = t.get("mixed/" + B16);
         double speedup = mixB1.msPerSample() / mixB16.msPerSample();
         root.put("batching_speedup_b16", speedup);
         root.put("controller_time_share", totalMs > 0 ? ctrlMs / totalMs : 0.0);
@@ -205,6 +233,7 @@ public final class BenchCommand implements Runnable {
 
         JsonNode py = noPytorch ? null : pytorch(home, dir, engine, set, om);
         Double pyMs = null;
+        double pyCpu = Double.NaN;
         if (py != null && py.has("rows")) {
           double s = 0;
           for (JsonNode r : py.get("rows")) {
@@ -212,6 +241,11 @@ public final class BenchCommand implements Runnable {
           }
           pyMs = s / py.get("rows").size();
           root.put("pytorch_eager_ms_per_sample", pyMs);
+          double pc = 0;
+          for (JsonNode r : py.get("rows")) {
+            pc += r.path("cpu_ms_per_sample_b1").asDouble(Double.NaN);
+          }
+          pyCpu = pc / py.get("rows").size();
         } else {
           root.putNull("pytorch_eager_ms_per_sample");
         }
@@ -243,9 +277,15 @@ public final class BenchCommand implements Runnable {
         details.put("ort_global_pool", OrtRuntime.get().usesGlobalPool());
         details.put("cpus", Runtime.getRuntime().availableProcessors());
         details.put("rounds", rounds);
-        details.put("statistic", "best of rounds, ms per sample");
+        details.put(
+            "statistic",
+            "wall ms per sample, best of rounds, configurations interleaved per round;"
+                + " cpu = the calling thread's CPU time (ORT runs on it with 1 intra-op thread)");
         details.put("latency_ratio_basis", "batch 1; full = every layer, no controller");
         details.set("latency_ratio_b16", ratioB16);
+        details.set("cpu_time_ratio_b1", cpuRatio);
+        details.set("cpu_ms_per_sample", cpuMs);
+        details.put("mixed_cpu_speedup_b16", mixB1.cpuMsPerSample() / mixB16.cpuMsPerSample());
         details.set("controller_time_share_by_budget", ctrlShare);
         details.put(
             "controller_time_share_basis",
@@ -254,6 +294,10 @@ public final class BenchCommand implements Runnable {
         details.put("mixed_ms_per_sample_b1", mixB1.msPerSample());
         details.put("mixed_ms_per_sample_b16", mixB16.msPerSample());
         details.put("engine_vs_pytorch_basis", "mean over the budget rows of ms_per_sample_b1");
+        double javaCpu = javaCpuB1.stream().mapToDouble(d -> d).average().orElse(Double.NaN);
+        details.put("engine_cpu_ms_per_sample", javaCpu);
+        details.put("pytorch_eager_cpu_ms_per_sample", pyCpu);
+        details.put("cpu_speedup_vs_pytorch", pyCpu / javaCpu);
         details.put(
             "engine_ms_per_sample_b16_mean",
             javaB16.stream().mapToDouble(d -> d).average().orElse(0));
@@ -281,25 +325,34 @@ public final class BenchCommand implements Runnable {
           new CommandLine(new Engine()), "no model in model-artifacts/; give --model DIR");
     }
 
-    /** Times the samples at a batch size; {@code mixed} (if given) assigns budgets round-robin. */
-    private Timing time(
-        InferenceEngine engine,
-        List<LabelledSample> set,
-        int pct,
-        Policy p,
-        int batch,
-        int[] mixed) {
+    /** One timed configuration: the samples with their budgets, a policy and a batch size. */
+    record Config(String key, List<EngineSample> in, Policy policy, int batch) {}
+
+    static List<EngineSample> inputs(List<LabelledSample> set, int[] pcts) {
       List<EngineSample> in = new ArrayList<>(set.size());
       for (int i = 0; i < set.size(); i++) {
-        int b = mixed != null ? mixed[i % mixed.length] : pct;
-        in.add(EngineSample.of(set.get(i).getFrames(), b / 100.0));
+        in.add(EngineSample.of(set.get(i).getFrames(), pcts[i % pcts.length] / 100.0));
       }
-      runPass(engine, in, p, batch); // warm-up
-      Timing best = null;
+      return in;
+    }
+
+    /**
+     * One warm-up pass per configuration, then {@code rounds} rounds that each run every
+     * configuration once (interleaved, so that load from other processes on a shared machine hits
+     * all of them alike); per configuration the fastest pass counts.
+     */
+    private Map<String, Timing> measure(InferenceEngine engine, List<Config> configs) {
+      Map<String, Timing> best = new LinkedHashMap<>();
+      for (Config c : configs) {
+        runPass(engine, c.in(), c.policy(), c.batch());
+      }
       for (int r = 0; r < rounds; r++) {
-        Timing t = runPass(engine, in, p, batch);
-        if (best == null || t.msPerSample() < best.msPerSample()) {
-          best = t;
+        for (Config c : configs) {
+          Timing t = runPass(engine, c.in(), c.policy(), c.batch());
+          Timing b = best.get(c.key());
+          if (b == null || t.msPerSample() < b.msPerSample()) {
+            best.put(c.key(), t);
+          }
         }
       }
       return best;
@@ -310,6 +363,8 @@ public final class BenchCommand implements Runnable {
       double ctrl = 0;
       double total = 0;
       double flops = 0;
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+      long c0 = mx.getCurrentThreadCpuTime();
       long t0 = System.nanoTime();
       for (int s = 0; s < in.size(); s += batch) {
         List<SampleResult> out = engine.infer(in.subList(s, Math.min(in.size(), s + batch)), p);
@@ -321,7 +376,8 @@ public final class BenchCommand implements Runnable {
         }
       }
       double ms = (System.nanoTime() - t0) / 1e6 / in.size();
-      return new Timing(ms, ctrl, total, flops / in.size());
+      double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e6 / in.size();
+      return new Timing(ms, cpu, ctrl, total, flops / in.size());
     }
 
     /** Writes the decoded inputs as .npy and runs benchmarks/python/pytorch_eager.py. */
