@@ -15,12 +15,14 @@ import io.qoiflow.records.ObjectState;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -95,6 +97,8 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print JSON instead of a table.")
   boolean json;
 
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   /** One evaluated (policy, budget) cell. */
   record Row(
       String policy,
@@ -114,11 +118,13 @@ public final class EvalCommand implements Callable<Integer> {
     try (InferenceEngine engine = InferenceEngine.open(model, ExecutionProvider.parse(provider))) {
       List<Row> rows = evaluate(engine, set, policies, budgets, batch);
       String source = data != null ? data.toString() : null;
+      PrintWriter out = spec.commandLine().getOut();
       if (json) {
-        System.out.println(toJson(engine.manifest(), set.size(), seed, corruption, source, rows));
+        out.println(toJson(engine.manifest(), set.size(), seed, corruption, source, rows));
       } else {
-        printTable(engine.manifest(), set.size(), rows, source);
+        printTable(out, engine.manifest(), set.size(), rows, source);
       }
+      out.flush();
     }
     return 0;
   }
@@ -240,8 +246,8 @@ public final class EvalCommand implements Callable<Integer> {
     return om.writeValueAsString(root);
   }
 
-  private void printTable(ModelManifest mf, int n, List<Row> rows, String source) {
-    System.out.printf(
+  private void printTable(PrintWriter out, ModelManifest mf, int n, List<Row> rows, String source) {
+    out.printf(
         "model %s, %d samples, %s%n",
         mf.name(),
         n,
@@ -254,7 +260,7 @@ public final class EvalCommand implements Callable<Integer> {
       head.append(String.format(" %7s", mod.length() > 7 ? mod.substring(0, 7) : mod));
     }
     head.append(String.format(" %7s %9s", "flops", "ms/smpl"));
-    System.out.println(head);
+    out.println(head);
     for (Row r : rows) {
       StringBuilder line =
           new StringBuilder(
@@ -270,7 +276,7 @@ public final class EvalCommand implements Callable<Integer> {
         line.append(String.format(" %7.2f", l));
       }
       line.append(String.format(" %7.3f %9.3f", r.flopsRatio(), r.msPerSample()));
-      System.out.println(line);
+      out.println(line);
     }
   }
 }
