@@ -99,17 +99,36 @@ public final class OrtRuntime {
     return threads;
   }
 
+  /** Cached result of the CUDA probe: "" = usable, else the reason; null = not probed yet. */
+  private static volatile String cudaProbe;
+
   /**
-   * Whether CUDA can be added to a session here: tries it once on throw-away options. Returns the
-   * error message when it cannot, null when it can.
+   * Whether CUDA can be added to a session here: tries it once per JVM on throw-away options (so
+   * ORT's own error line for a missing CUDA library appears once, too). Returns the error message
+   * when it cannot, null when it can.
    */
   static String cudaUnavailableReason() {
+    String r = cudaProbe;
+    if (r == null) {
+      synchronized (OrtRuntime.class) {
+        r = cudaProbe;
+        if (r == null) {
+          r = probeCuda();
+          cudaProbe = r;
+        }
+      }
+    }
+    return r.isEmpty() ? null : r;
+  }
+
+  private static String probeCuda() {
     if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
       return "this ONNX Runtime build has no CUDA provider (build with -Pcuda for onnxruntime_gpu)";
     }
+    get(); // the environment must exist before a provider library is loaded
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
       o.addCUDA(0);
-      return null;
+      return "";
     } catch (OrtException | RuntimeException | LinkageError e) {
       return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
