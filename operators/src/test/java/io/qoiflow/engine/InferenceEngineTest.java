@@ -131,6 +131,46 @@ class InferenceEngineTest {
   }
 
   @Test
+  void concurrentCallsFromSeveralThreadsGiveTheSequentialResults() throws Exception {
+    Random rnd = new Random(21);
+    List<List<EngineSample>> batches = new ArrayList<>();
+    for (int k = 0; k < 8; k++) {
+      List<EngineSample> batch = new ArrayList<>();
+      for (int s = 0; s < 4; s++) {
+        batch.add(RandomFrames.sample(mf, rnd, 0.8, randomBudget(rnd)));
+      }
+      batches.add(batch);
+    }
+    Policy policy = mf.policy("admn").isPresent() ? Policy.ADMN : Policy.NAIVE;
+    List<List<SampleResult>> expected = new ArrayList<>();
+    for (List<EngineSample> b : batches) {
+      expected.add(engine.infer(b, policy));
+    }
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<List<SampleResult>>> futures = new ArrayList<>();
+      for (int rep = 0; rep < 3; rep++) {
+        for (List<EngineSample> b : batches) {
+          futures.add(pool.submit(() -> engine.infer(b, policy)));
+        }
+      }
+      for (int f = 0; f < futures.size(); f++) {
+        List<SampleResult> got = futures.get(f).get();
+        List<SampleResult> want = expected.get(f % batches.size());
+        for (int s = 0; s < want.size(); s++) {
+          assertThat(got.get(s).layers()).isDeepEqualTo(want.get(s).layers());
+          assertThat(got.get(s).xCm()).isEqualTo(want.get(s).xCm());
+          assertThat(got.get(s).classProbabilities())
+              .containsExactly(want.get(s).classProbabilities());
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void fullRunsEveryLayerAndCostsTheManifestsFullFlops() {
     Random rnd = new Random(9);
     EngineSample all = RandomFrames.sample(mf, rnd, 1.0, 1.0);
