@@ -185,7 +185,30 @@ public final class InferenceEngine implements AutoCloseable {
     return best;
   }
 
-  /** Infers a batch; results in batch order. */
+  /**
+   * Checks that a sample can be inferred (every frame's shape, dtype and payload length fit the
+   * model, at least one modality present) without running anything; throws {@link
+   * FrameDecoder.BadFrameException} with the reason otherwise. Lets a caller drop a bad sample
+   * before it joins a batch.
+   */
+  public void validate(EngineSample sample) {
+    boolean any = false;
+    for (int i = 0; i < m; i++) {
+      SensorFrame f = sample.frame(modalities[i]);
+      if (f != null) {
+        FrameDecoder.decode(f, inputShapes[i]);
+        any = true;
+      }
+    }
+    if (!any) {
+      throw new FrameDecoder.BadFrameException("sample has no frame of any modality");
+    }
+  }
+
+  /**
+   * Infers a batch; results in batch order. A frame that does not fit the model throws {@link
+   * FrameDecoder.BadFrameException} naming the sample's index before any graph runs.
+   */
   public List<SampleResult> infer(List<EngineSample> batch, Policy policy) {
     try {
       return run(batch, policy);
@@ -214,7 +237,11 @@ public final class InferenceEngine implements AutoCloseable {
         SensorFrame f = sample.frame(modalities[i]);
         if (f != null) {
           int e = FrameDecoder.elements(inputShapes[i]);
-          FrameDecoder.decodeInto(f, inputShapes[i], frames[i], s * e);
+          try {
+            FrameDecoder.decodeInto(f, inputShapes[i], frames[i], s * e);
+          } catch (FrameDecoder.BadFrameException ex) {
+            throw new FrameDecoder.BadFrameException("sample " + s + ": " + ex.getMessage());
+          }
           present[s][i] = true;
         }
       }

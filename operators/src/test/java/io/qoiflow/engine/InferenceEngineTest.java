@@ -1,6 +1,7 @@
 package io.qoiflow.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
@@ -168,6 +169,30 @@ class InferenceEngineTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void aFrameThatDoesNotFitIsRejectedNamingTheSampleBeforeAnyGraphRuns() {
+    Random rnd = new Random(4);
+    EngineSample good = RandomFrames.sample(mf, rnd, 1.0, 0.5);
+    String cam = mf.modalities().get(0);
+    int[] shape = mf.input(cam).shape().clone();
+    shape[1] += 1;
+    io.qoiflow.records.SensorFrame wrong =
+        RandomFrames.frame(
+            io.qoiflow.records.Modality.valueOf(cam.toUpperCase(java.util.Locale.ROOT)),
+            shape,
+            rnd);
+    EngineSample bad = EngineSample.of(List.of(wrong), 0.5);
+    assertThatThrownBy(() -> engine.validate(bad))
+        .isInstanceOf(FrameDecoder.BadFrameException.class)
+        .hasMessageContaining("shape");
+    engine.validate(good);
+    long runs = engine.graphRuns(mf.embedKey(1));
+    assertThatThrownBy(() -> engine.infer(List.of(good, bad), Policy.NAIVE))
+        .isInstanceOf(FrameDecoder.BadFrameException.class)
+        .hasMessageContaining("sample 1");
+    assertThat(engine.graphRuns(mf.embedKey(1))).isEqualTo(runs);
   }
 
   @Test
