@@ -6,7 +6,6 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
 import java.nio.FloatBuffer;
@@ -306,7 +305,7 @@ public final class InferenceEngine implements AutoCloseable {
       }
       embedNanos += System.nanoTime() - te;
       try {
-        long[] os = ((TensorInfo) ((OnnxTensor) held.get(0)).getInfo()).getShape();
+        long[] os = ((OnnxTensor) held.get(0)).getInfo().getShape();
         tokens[i] = (int) os[1];
         dims[i] = (int) os[2];
         int rowSize = tokens[i] * dims[i];
