@@ -97,6 +97,7 @@ class FixtureParityTest {
         new ObjectMapper().readTree(mf.dir().resolve(fixtures.get("expected").asText()).toFile());
     List<SensorFrame[]> frames = samples();
     int cases = 0;
+    int nearTieSkips = 0;
     double worst = 0;
     for (JsonNode c : expected.get("cases")) {
       Policy policy = Policy.parse(c.get("policy").asText());
@@ -117,6 +118,17 @@ class FixtureParityTest {
         }
         List<Integer> want = new ArrayList<>();
         c.get("selected").get(s).forEach(x -> want.add(x.asInt()));
+        // The exporter marks a case `near_tie` when two candidate logits are within 1e-4, where
+        // float32 noise between runtimes may flip one choice; then (and only then) a sample's
+        // layer set may differ, and its outputs are not comparable.
+        boolean nearTie =
+            c.path("near_tie").asBoolean(false)
+                && c.path("min_selection_margin").asDouble(1.0) <= 1e-4;
+        if (nearTie && !selected.equals(want)) {
+          assertThat(selected).as("%s sample %d layer count", what, s).hasSameSizeAs(want);
+          nearTieSkips++;
+          continue;
+        }
         assertThat(selected).as("%s sample %d layers", what, s).isEqualTo(want);
         if (policy != Policy.FULL) {
           assertThat(r.budgetLayers()).isEqualTo(c.get("budget_layers").asInt());
@@ -142,7 +154,9 @@ class FixtureParityTest {
       cases++;
     }
     assertThat(cases).isGreaterThanOrEqualTo(10);
-    System.out.printf("fixture parity: %d cases, worst scaled diff %.3g%n", cases, worst);
+    System.out.printf(
+        "fixture parity: %d cases, worst scaled diff %.3g, %d near-tie samples skipped%n",
+        cases, worst, nearTieSkips);
   }
 
   /** Max of |a − e| / max(1, |e|) over the flattened values; fails above {@code tol}. */
