@@ -105,7 +105,7 @@ public final class BenchCommand implements Runnable {
 
     @Option(
         names = "--rounds",
-        defaultValue = "5",
+        defaultValue = "10",
         description = "Timed passes; the best counts (default ${DEFAULT-VALUE}).")
     int rounds;
 
