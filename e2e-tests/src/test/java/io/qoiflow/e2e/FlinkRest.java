@@ -155,6 +155,22 @@ public final class FlinkRest {
     return -1;
   }
 
+  /**
+   * The newest execution attempt of the job's tasks (0 before any failure): it grows with every
+   * restart and, unlike the {@code numRestarts} metric, is not cached by the metric fetcher.
+   */
+  public int attempt(String jobId) {
+    int max = 0;
+    for (JsonNode v : get("/jobs/" + jobId).path("vertices")) {
+      for (JsonNode t :
+          get("/jobs/" + jobId + "/vertices/" + v.path("id").asText()).path("subtasks")) {
+        max = Math.max(max, t.path("attempt").asInt());
+      }
+      break;
+    }
+    return max;
+  }
+
   /** Completed checkpoints of the job. */
   public long completedCheckpoints(String jobId) {
     return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();

@@ -46,6 +46,7 @@ public final class Workload {
   private List<List<ProducerRecord<byte[], byte[]>>> prerendered;
   private volatile boolean stopRequested;
   private volatile boolean paused;
+  private volatile KafkaProducer<byte[], byte[]> replacement;
   private volatile boolean done;
 
   private Workload(long fromIndex, int maxTicks) {
@@ -137,6 +138,13 @@ public final class Workload {
     paused = false;
   }
 
+  /**
+   * From the next tick on, sends through {@code producer} instead (e.g. after a broker restart).
+   */
+  public void useProducer(KafkaProducer<byte[], byte[]> producer) {
+    replacement = producer;
+  }
+
   /** Ends production early: only {@link #TAIL} more ticks are sent. */
   public void stop() {
     stopRequested = true;
@@ -207,10 +215,16 @@ public final class Workload {
       if (beforeTick != null) {
         beforeTick.accept(t);
       }
+      if (replacement != null) {
+        producer = replacement;
+      }
       for (ProducerRecord<byte[], byte[]> r : records) {
         producer.send(r);
       }
       ticksSent.incrementAndGet();
+    }
+    if (replacement != null) {
+      producer = replacement;
     }
     producer.flush();
     done = true;
