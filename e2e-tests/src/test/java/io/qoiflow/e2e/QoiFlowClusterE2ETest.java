@@ -747,8 +747,7 @@ class QoiFlowClusterE2ETest {
   void e_overloadBackpressuresLowersTheBudgetAndLosesNothing() throws Exception {
     double startBudget;
 
-    // Capacity: the job's own throughput on a backlog produced as fast as possible, between the
-    // first and the last result becoming visible (results become visible per checkpoint).
+    // Capacity: the job's own throughput on a backlog produced as fast as possible.
     Workload probe = workload("ecap", 2, 500).prerender();
     long p0 = System.currentTimeMillis();
     produceSync(probe, 0);
@@ -762,7 +761,8 @@ class QoiFlowClusterE2ETest {
     List<TopicCollector.Seen<FusionResult>> probeResults =
         results.all().stream().filter(x -> x.value().getRigId().startsWith("ecap-")).toList();
     double probeBudget = probeResults.get(0).value().getBudgetFraction();
-    // Capacity at the budget the probe started with (the CEP steps it down during the probe).
+    // Capacity at the budget the probe started with (the CEP steps it down during the probe),
+    // else over the whole probe.
     double capacity = rate(probeResults, probeBudget);
     if (Double.isNaN(capacity)) {
       capacity = probeResults.size() / ((probeSeen.get(probeSeen.size() - 1) - p0) / 1000.0);
@@ -879,6 +879,7 @@ class QoiFlowClusterE2ETest {
                 + " RSS %d MiB at start, max %d, end %d; %d FrameSets: %d results, %d missing, %d"
                 + " duplicated; job restarts %d",
             pd.delivered(),
+            probeBudget,
             capacity,
             offered,
             offered / capacity,
