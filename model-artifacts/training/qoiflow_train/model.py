@@ -36,6 +36,9 @@ class ADMNConfig:
     fusion_depth: int = 2
     fusion_heads: int = 4
     arena_cm: float = 300.0  # predicted mean lies in (-arena, +arena) cm
+    # stage-1 only: a small unimodal head per modality (position + class from its own CLS), so
+    # every backbone must learn on its own instead of the fusion leaning on the easiest sensor
+    aux_heads: bool = False
     cov_unit_cm: float = 10.0  # covariance is predicted in (10 cm)^2 units, then scaled
     shapes: dict = field(default_factory=lambda: dict(SHAPES))
     # backbone patch (ph, pw) per modality -> tokens = (H/ph)*(W/pw) + 1 CLS
@@ -234,10 +237,11 @@ class FusionHeads(nn.Module):
         return mean, cov, logits.softmax(-1)
 
 
-def loc_loss(mean, cov, target, unit_cm: float = 10.0, dist_weight: float = 0.5):
+def loc_loss(mean, cov, target, unit_cm: float = 10.0, dist_weight: float = 0.5, nll_weight=1.0):
     """Gaussian NLL (in unit_cm units) + dist_weight * Euclidean distance (same units).
     With unit 10 cm, weight 0.5 equals the paper's 0.05 x distance in cm relative to the NLL's
-    gradient scale."""
+    gradient scale. nll_weight < 1 early in stage 1 lets the mean move before the covariance
+    inflates (the NLL alone first learns "centre of the arena, huge variance")."""
     d = (target - mean) / unit_cm  # (B,2)
     c = cov / (unit_cm**2)
     det = c[:, 0, 0] * c[:, 1, 1] - c[:, 0, 1] * c[:, 1, 0]
@@ -245,7 +249,7 @@ def loc_loss(mean, cov, target, unit_cm: float = 10.0, dist_weight: float = 0.5)
     maha = d[:, 0] ** 2 * inv00 + d[:, 1] ** 2 * inv11 + 2 * d[:, 0] * d[:, 1] * inv01
     nll = 0.5 * (maha + torch.log(det))
     dist = torch.sqrt((d**2).sum(-1) + 1e-8)
-    return (nll + dist_weight * dist).mean()
+    return (nll_weight * nll + dist_weight * dist).mean()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -257,6 +261,16 @@ class ADMN(nn.Module):
         self.cfg = cfg
         self.backbones = nn.ModuleDict({m: Backbone(cfg, m) for m in MODALITIES})
         self.fusion = FusionHeads(cfg)
+        self.aux = (
+            nn.ModuleDict(
+                {
+                    m: nn.Sequential(nn.LayerNorm(cfg.dim), nn.Linear(cfg.dim, 2 + cfg.num_classes))
+                    for m in MODALITIES
+                }
+            )
+            if cfg.aux_heads
+            else None
+        )
 
     # frames: dict m -> (B,C,H,W) raw; present (B,M) float
     def forward_layers(self, frames, present, layers_by_modality, return_logits=True):
@@ -269,7 +283,14 @@ class ADMN(nn.Module):
             for li in layers_by_modality[m]:
                 x = bb.layers[li](x)
             cls.append(x[:, 0] * present[:, i : i + 1])  # (B,D), zeros if missing
-        return self.fusion(torch.stack(cls, 1), present, return_logits=return_logits)
+        out = self.fusion(torch.stack(cls, 1), present, return_logits=return_logits)
+        if self.aux is None:
+            return out
+        aux = {}
+        for i, m in enumerate(MODALITIES):
+            o = self.aux[m](cls[i])  # (B, 2+K)
+            aux[m] = ((torch.sigmoid(o[:, :2]) - 0.5) * (2.0 * self.cfg.arena_cm), o[:, 2:])
+        return (*out, aux)
 
     def forward_masked(self, frames, present, mask, return_logits=True):
         """Stage-2 path: per-sample (soft, straight-through) layer mask (B, M*Lm); every layer is

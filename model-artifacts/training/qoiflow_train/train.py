@@ -110,8 +110,9 @@ def drop_modalities(b: Arrays, rng: np.random.Generator, p: float) -> Arrays:
     return Arrays(frames, present, b.xy, b.cls, b.level, b.ctype)
 
 
-def task_loss(mean, cov, logits, b: Arrays, unit_cm: float):
-    return loc_loss(mean, cov, b.xy, unit_cm=unit_cm) + F.cross_entropy(logits, b.cls)
+def task_loss(mean, cov, logits, b: Arrays, unit_cm: float, nll_weight: float = 1.0):
+    loc = loc_loss(mean, cov, b.xy, unit_cm=unit_cm, nll_weight=nll_weight)
+    return loc + F.cross_entropy(logits, b.cls)
 
 
 def cosine_lr(opt, step, steps, base, warmup=50):
@@ -156,6 +157,7 @@ def train_stage1(
     log=None,
     full_drop: float = 0.1,
     modality_drop: float = 0.0,
+    aux_weight: float = 0.3,
 ) -> dict:
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -168,8 +170,17 @@ def train_stage1(
         p = layerdrop_rate(step, steps)
         layers = sample_layers(model.cfg, rng, p, full_drop if step >= steps // 10 else 0.0)
         layers_run += sum(len(v) for v in layers.values())
-        mean, cov, logits = model.forward_layers(b.frames, b.present, layers)
-        loss = task_loss(mean, cov, logits, b, model.cfg.cov_unit_cm)
+        out = model.forward_layers(b.frames, b.present, layers)
+        mean, cov, logits = out[:3]
+        nll_w = min(1.0, step / max(1.0, 0.1 * steps))  # NLL ramped in over the first 10%
+        loss = task_loss(mean, cov, logits, b, model.cfg.cov_unit_cm, nll_w)
+        if len(out) > 3:  # unimodal auxiliary heads: distance (10 cm units) + CE, present only
+            for i, m in enumerate(MODALITIES):
+                am, al = out[3][m]
+                w = b.present[:, i]
+                d = (am - b.xy).norm(dim=1) / model.cfg.cov_unit_cm
+                ce = F.cross_entropy(al, b.cls, reduction="none")
+                loss = loss + aux_weight * ((d + ce) * w).sum() / w.sum().clamp_min(1.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
