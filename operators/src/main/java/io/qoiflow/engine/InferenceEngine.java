@@ -18,6 +18,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -251,14 +256,28 @@ public final class InferenceEngine implements AutoCloseable {
     boolean[][] chosen = new boolean[b][];
     float[][] qoi = new float[b][];
     String[] controllerOf = new String[b];
+    // The controller does not depend on the embeds: with `overlap` it runs on a helper thread
+    // while this thread runs the embed graphs.
+    Future<Long> controllerTask = null;
+    long controllerNanos = 0;
     if (policy.usesController()) {
       Map<String, List<Integer>> groups = new TreeMap<>();
       for (int s = 0; s < b; s++) {
         controllerOf[s] = controllerGraph(policy, budget[s]);
         groups.computeIfAbsent(controllerOf[s], k -> new ArrayList<>()).add(s);
       }
-      for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
-        runController(g.getKey(), g.getValue(), batch, frames, present, chosen, qoi, budget);
+      Callable<Long> task =
+          () -> {
+            long c0 = System.nanoTime();
+            for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+              runController(g.getKey(), g.getValue(), batch, frames, present, chosen, qoi, budget);
+            }
+            return System.nanoTime() - c0;
+          };
+      if (overlap) {
+        controllerTask = CONTROLLER_POOL.submit(task);
+      } else {
+        controllerNanos = callUnchecked(task);
       }
     } else {
       for (int s = 0; s < b; s++) {
@@ -268,13 +287,6 @@ public final class InferenceEngine implements AutoCloseable {
                 : LayerSelector.naive(present[s], budget[s], lm);
         qoi[s] = new float[m];
         Arrays.fill(qoi[s], Float.NaN);
-      }
-    }
-    for (int s = 0; s < b; s++) {
-      int n = LayerSelector.count(chosen[s]);
-      if (n > budget[s]) {
-        throw new IllegalStateException(
-            "selection gave sample " + s + " " + n + " layers over its budget " + budget[s]);
       }
     }
     long t2 = System.nanoTime();
@@ -288,83 +300,123 @@ public final class InferenceEngine implements AutoCloseable {
     int[] dims = new int[m];
     int[] ran = new int[b];
     long embedNanos = 0;
-    for (int i = 0; i < m; i++) {
-      int[] idx = presentRows(present, i);
-      rows[i] = idx;
-      if (idx.length == 0) {
-        continue;
-      }
-      long te = System.nanoTime();
-      String key = manifest.embedKey(i);
-      int e = FrameDecoder.elements(inputShapes[i]);
-      float[] in = gather(frames[i], e, idx, idx.length);
-      OrtSession.Result held;
-      try (OnnxTensor t =
-          OnnxTensor.createTensor(env, FloatBuffer.wrap(in), prepend(idx.length, inputShapes[i]))) {
-        held = runGraph(key, Map.of(singleInputName.get(key), t));
-      }
-      embedNanos += System.nanoTime() - te;
-      try {
-        long[] os = ((OnnxTensor) held.get(0)).getInfo().getShape();
-        tokens[i] = (int) os[1];
-        dims[i] = (int) os[2];
-        int rowSize = tokens[i] * dims[i];
-        // Rows (indices into idx) that `held` holds; null = all of them, in order.
-        int[] heldRows = null;
-        int heldN = idx.length;
-        int[] sel = new int[idx.length];
-        for (int l = 0; l < lm; l++) {
-          int g = i * lm + l;
-          int n = 0;
-          for (int r = 0; r < idx.length; r++) {
-            if (chosen[idx[r]][g]) {
-              sel[n++] = r;
-            }
-          }
-          if (n == 0) {
-            continue;
-          }
-          // The hard cap, checked where layers are run.
-          for (int k = 0; k < n; k++) {
-            int s = idx[sel[k]];
-            if (++ran[s] > budget[s]) {
-              throw new IllegalStateException(
-                  "sample " + s + " would run more than its budget of " + budget[s] + " layers");
-            }
-          }
-          String lkey = manifest.layerKey(i, l);
-          String inName = singleInputName.get(lkey);
-          OrtSession.Result next;
-          if (held != null && sameRows(heldRows, heldN, sel, n, idx.length)) {
-            next = runGraph(lkey, Map.of(inName, (OnnxTensor) held.get(0)));
-            held.close();
-          } else {
-            if (held != null) {
-              hidden[i] = scatter(held, hidden[i], heldRows, heldN, rowSize, idx.length);
-              held.close();
-            }
-            float[] x = n == idx.length ? hidden[i] : gather(hidden[i], rowSize, sel, n);
-            try (OnnxTensor t =
-                OnnxTensor.createTensor(
-                    env, FloatBuffer.wrap(x), new long[] {n, tokens[i], dims[i]})) {
-              next = runGraph(lkey, Map.of(inName, t));
-            }
-          }
-          held = next;
-          heldRows = n == idx.length ? null : Arrays.copyOf(sel, n);
-          heldN = n;
-          layerRuns.incrementAndGet(g);
+    long layersNanos = 0;
+    OrtSession.Result[] embedOut = new OrtSession.Result[m];
+    try {
+      for (int i = 0; i < m; i++) {
+        int[] idx = presentRows(present, i);
+        rows[i] = idx;
+        if (idx.length == 0) {
+          continue;
         }
-        hidden[i] = scatter(held, hidden[i], heldRows, heldN, rowSize, idx.length);
-      } finally {
-        if (held != null) {
-          held.close();
+        String key = manifest.embedKey(i);
+        int e = FrameDecoder.elements(inputShapes[i]);
+        float[] in = gather(frames[i], e, idx, idx.length);
+        try (OnnxTensor t =
+            OnnxTensor.createTensor(
+                env, FloatBuffer.wrap(in), prepend(idx.length, inputShapes[i]))) {
+          embedOut[i] = runGraph(key, Map.of(singleInputName.get(key), t));
+        }
+      }
+      embedNanos = System.nanoTime() - t2;
+      if (controllerTask != null) {
+        controllerNanos = await(controllerTask);
+        controllerTask = null;
+      }
+      for (int s = 0; s < b; s++) {
+        int n = LayerSelector.count(chosen[s]);
+        if (n > budget[s]) {
+          throw new IllegalStateException(
+              "selection gave sample " + s + " " + n + " layers over its budget " + budget[s]);
+        }
+      }
+      long tl = System.nanoTime();
+      for (int i = 0; i < m; i++) {
+        int[] idx = rows[i];
+        if (idx.length == 0) {
+          continue;
+        }
+        OrtSession.Result held = embedOut[i];
+        embedOut[i] = null;
+        try {
+          long[] os = ((OnnxTensor) held.get(0)).getInfo().getShape();
+          tokens[i] = (int) os[1];
+          dims[i] = (int) os[2];
+          int rowSize = tokens[i] * dims[i];
+          // Rows (indices into idx) that `held` holds; null = all of them, in order.
+          int[] heldRows = null;
+          int heldN = idx.length;
+          int[] sel = new int[idx.length];
+          for (int l = 0; l < lm; l++) {
+            int g = i * lm + l;
+            int n = 0;
+            for (int r = 0; r < idx.length; r++) {
+              if (chosen[idx[r]][g]) {
+                sel[n++] = r;
+              }
+            }
+            if (n == 0) {
+              continue;
+            }
+            // The hard cap, checked where layers are run.
+            for (int k = 0; k < n; k++) {
+              int s = idx[sel[k]];
+              if (++ran[s] > budget[s]) {
+                throw new IllegalStateException(
+                    "sample " + s + " would run more than its budget of " + budget[s] + " layers");
+              }
+            }
+            String lkey = manifest.layerKey(i, l);
+            String inName = singleInputName.get(lkey);
+            OrtSession.Result next;
+            if (held != null && sameRows(heldRows, heldN, sel, n, idx.length)) {
+              next = runGraph(lkey, Map.of(inName, (OnnxTensor) held.get(0)));
+              held.close();
+              held = null;
+            } else {
+              if (held != null) {
+                hidden[i] = scatter(held, hidden[i], heldRows, heldN, rowSize, idx.length);
+                held.close();
+                held = null;
+              }
+              float[] x = n == idx.length ? hidden[i] : gather(hidden[i], rowSize, sel, n);
+              try (OnnxTensor t =
+                  OnnxTensor.createTensor(
+                      env, FloatBuffer.wrap(x), new long[] {n, tokens[i], dims[i]})) {
+                next = runGraph(lkey, Map.of(inName, t));
+              }
+            }
+            held = next;
+            heldRows = n == idx.length ? null : Arrays.copyOf(sel, n);
+            heldN = n;
+            layerRuns.incrementAndGet(g);
+          }
+          hidden[i] = scatter(held, hidden[i], heldRows, heldN, rowSize, idx.length);
+        } finally {
+          if (held != null) {
+            held.close();
+          }
+        }
+      }
+      layersNanos = System.nanoTime() - tl;
+    } finally {
+      for (OrtSession.Result r : embedOut) {
+        if (r != null) {
+          r.close();
+        }
+      }
+      if (controllerTask != null) {
+        // An embed failed while the controller ran: let it finish before the caller moves on.
+        try {
+          controllerTask.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+          LOG.debug("controller failed after an embed failure: {}", e.getCause().toString());
         }
       }
     }
     long t4 = System.nanoTime();
-    // The embed share of the backbone time is reported as the embed stage.
-    long t3 = t2 + embedNanos;
 
     // ---- fusion and heads on the whole batch ----
     int d = manifest.dim() > 0 ? manifest.dim() : maxOf(dims);
@@ -396,7 +448,12 @@ public final class InferenceEngine implements AutoCloseable {
     double inv = 1e-6 / b;
     StageLatency lat =
         new StageLatency(
-            (t1 - t0) * inv, (t2 - t1) * inv, (t3 - t2) * inv, (t4 - t3) * inv, (t5 - t4) * inv, b);
+            (t1 - t0) * inv,
+            controllerNanos * inv,
+            embedNanos * inv,
+            layersNanos * inv,
+            (t5 - t4) * inv,
+            b);
     long fusionFlops = manifest.flops("fusion");
     List<SampleResult> out = new ArrayList<>(b);
     for (int s = 0; s < b; s++) {
@@ -498,6 +555,51 @@ public final class InferenceEngine implements AutoCloseable {
       for (OnnxTensor t : inputs.values()) {
         t.close();
       }
+    }
+  }
+
+  /**
+   * Whether the controller runs on a helper thread while the embeds run ({@code
+   * -Dqoiflow.engine.overlap=true} when the engine is opened). Off by default: on the shared 2-core
+   * build machine it gave no consistent gain (docs/BENCHMARKS.md).
+   */
+  private final boolean overlap =
+      Boolean.parseBoolean(System.getProperty("qoiflow.engine.overlap", "false"));
+
+  private static final ExecutorService CONTROLLER_POOL =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "qoiflow-engine-controller");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static long callUnchecked(Callable<Long> task) throws OrtException {
+    try {
+      return task.call();
+    } catch (OrtException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static long await(Future<Long> task) throws OrtException {
+    try {
+      return task.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      task.cancel(false);
+      throw new IllegalStateException("interrupted while the controller ran", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof OrtException oe) {
+        throw oe;
+      }
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(c);
     }
   }
 

@@ -196,6 +196,31 @@ class InferenceEngineTest {
   }
 
   @Test
+  void controllerOverlappedWithEmbedsGivesTheSameResults() {
+    Random rnd = new Random(17);
+    List<EngineSample> batch = new ArrayList<>();
+    for (int s = 0; s < 9; s++) {
+      batch.add(RandomFrames.sample(mf, rnd, 0.8, randomBudget(rnd)));
+    }
+    System.setProperty("qoiflow.engine.overlap", "true");
+    try (InferenceEngine overlapped = InferenceEngine.open(mf.dir(), ExecutionProvider.CPU)) {
+      System.clearProperty("qoiflow.engine.overlap");
+      for (Policy p : policies()) {
+        List<SampleResult> a = engine.infer(batch, p);
+        List<SampleResult> b = overlapped.infer(batch, p);
+        for (int s = 0; s < batch.size(); s++) {
+          assertThat(b.get(s).layers()).isDeepEqualTo(a.get(s).layers());
+          assertThat(b.get(s).xCm()).isEqualTo(a.get(s).xCm());
+          assertThat(b.get(s).qoi()).containsExactly(a.get(s).qoi());
+          assertThat(b.get(s).classProbabilities()).containsExactly(a.get(s).classProbabilities());
+        }
+      }
+    } finally {
+      System.clearProperty("qoiflow.engine.overlap");
+    }
+  }
+
+  @Test
   void fullRunsEveryLayerAndCostsTheManifestsFullFlops() {
     Random rnd = new Random(9);
     EngineSample all = RandomFrames.sample(mf, rnd, 1.0, 1.0);

@@ -284,7 +284,8 @@ public final class BenchCommand implements Runnable {
         details.put(
             "statistic",
             "wall ms per sample: per infer call the fastest of the interleaved rounds, summed;"
-                + " cpu = the calling thread's CPU time (ORT runs on it with 1 intra-op thread)");
+                + " cpu = the calling thread's CPU time (ORT runs on it with 1 intra-op thread;"
+                + " the controller's helper thread is not included)");
         details.put("latency_ratio_basis", "batch 1; full = every layer, no controller");
         details.put(
             "flops_ratio_basis",
