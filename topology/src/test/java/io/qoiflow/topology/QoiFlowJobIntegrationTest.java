@@ -144,12 +144,16 @@ class QoiFlowJobIntegrationTest {
       producer.flush();
     }
 
-    runJob(config("acc-group"));
+    runJob(config("acc-group", "--initial-budget", String.valueOf(BUDGET)));
 
     List<FusionResult> results = readAll(Topics.RESULTS_FUSION, FusionResult.class);
     List<DeadLetter> dead = readAll(Topics.DEADLETTER, DeadLetter.class);
 
-    assertThat(results).hasSize(samples.size());
+    assertThat(results)
+        .as(
+            "one result per FrameSet; dead letters: %s",
+            dead.stream().map(d -> d.getReasonCode() + ": " + d.getMessage()).toList())
+        .hasSize(samples.size());
     assertThat(results.stream().map(r -> key(r.getRigId(), r.getCaptureTime().toEpochMilli())))
         .doesNotHaveDuplicates()
         .containsExactlyInAnyOrderElementsOf(byKey.keySet());
