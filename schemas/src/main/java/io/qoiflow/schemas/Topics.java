@@ -17,6 +17,13 @@ public final class Topics {
   public static final String RESULTS_QA = "results.qa";
   public static final String DEADLETTER = "deadletter";
 
+  /**
+   * The simulator's ground truth of each rig's target ({@code ObjectState}, keyed by rig id, record
+   * timestamp = capture time), published by {@code qoiflow replay --truth}; the job does not read
+   * it, the dashboard draws it.
+   */
+  public static final String SIM_TRUTH = "sim.truth";
+
   private Topics() {}
 
   /** Every standard topic with {@code partitions} partitions (control topics get one). */
@@ -32,6 +39,7 @@ public final class Topics {
     topics.put(RESULTS_FUSION, partitions);
     topics.put(RESULTS_QA, partitions);
     topics.put(DEADLETTER, 1);
+    topics.put(SIM_TRUTH, partitions);
     return topics;
   }
 }

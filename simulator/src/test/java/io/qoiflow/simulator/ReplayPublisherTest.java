@@ -3,6 +3,7 @@ package io.qoiflow.simulator;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qoiflow.records.Modality;
+import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
@@ -149,5 +150,39 @@ class ReplayPublisherTest {
     assertThat(calm).hasSize(2 * 80);
     assertThat(hot).hasSize(2 * 40);
     assertThat(hot).allSatisfy(t -> assertThat(t.getGpuUtilization()).isGreaterThan(0.85));
+  }
+
+  @Test
+  void truthIsPublishedOnlyWhenAskedAndMatchesTheScene() throws Exception {
+    Scenario s =
+        Scenario.load(Path.of("scenarios", "night-shift.yaml"))
+            .withOverrides(2, 5.0, 2.0, Scenario.Faults.NONE);
+    List<Sent> without = new ArrayList<>();
+    new ReplayPublisher(s, (t, k, v, ts) -> without.add(new Sent(t, k, v, ts)), 0L, 0).run();
+    assertThat(without).noneMatch(x -> x.topic().equals(Topics.SIM_TRUTH));
+
+    List<Sent> with = new ArrayList<>();
+    new ReplayPublisher(s, (t, k, v, ts) -> with.add(new Sent(t, k, v, ts)), 0L, 0)
+        .withTruth(true)
+        .run();
+    SingleObjectSerde<ObjectState> truth = SingleObjectSerde.forClass(ObjectState.class);
+    List<Sent> truths = with.stream().filter(x -> x.topic().equals(Topics.SIM_TRUTH)).toList();
+    // One per rig and tick, stamped with the capture time of that tick's frames.
+    assertThat(truths).hasSize(2 * 10);
+    Set<String> frameKeys = new HashSet<>();
+    for (Sent x : with) {
+      if (x.topic().startsWith("frames.")) {
+        frameKeys.add(x.key() + "@" + x.ts());
+      }
+    }
+    for (Sent x : truths) {
+      assertThat(frameKeys).contains(x.key() + "@" + x.ts());
+      ObjectState o = truth.decode(x.value());
+      assertThat(Math.abs(o.getXCm())).isLessThanOrEqualTo(300.0);
+      assertThat(Math.abs(o.getYCm())).isLessThanOrEqualTo(300.0);
+    }
+    // The frames themselves are unchanged by publishing the truth.
+    assertThat(with.stream().filter(x -> !x.topic().equals(Topics.SIM_TRUTH)).count())
+        .isEqualTo(without.size());
   }
 }

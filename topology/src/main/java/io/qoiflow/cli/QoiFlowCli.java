@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       EvalCommand.class,
       BenchCommand.class,
+      DashboardCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class QoiFlowCli implements Runnable {

@@ -38,7 +38,15 @@ public record JobConfig(
     implements Serializable {
 
   public static JobConfig fromArgs(String[] args) {
-    ParameterTool p = ParameterTool.fromArgs(args);
+    return fromParameters(ParameterTool.fromArgs(args));
+  }
+
+  /**
+   * Reads every key the job knows from {@code p}; afterwards {@link
+   * ParameterTool#getUnrequestedParameters()} holds the keys it does not know (the compose test
+   * checks there are none).
+   */
+  public static JobConfig fromParameters(ParameterTool p) {
     BudgetLevels defaults = BudgetLevels.defaults();
     JoinConfig join = JoinConfig.defaults();
     return new JobConfig(

@@ -60,6 +60,12 @@ public final class ReplayCommand implements Callable<Integer> {
       description = "Event time of scenario second 0, epoch ms (default: now).")
   Long startTime;
 
+  @Option(
+      names = "--truth",
+      description =
+          "Also publish each rig's true target state to sim.truth (for `qoiflow dashboard`).")
+  boolean truth;
+
   public ReplayCommand() {}
 
   @Override
@@ -88,11 +94,12 @@ public final class ReplayCommand implements Callable<Integer> {
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
       ReplayPublisher publisher =
           new ReplayPublisher(
-              s,
-              (topic, key, value, ts) ->
-                  producer.send(new ProducerRecord<>(topic, null, ts, key, value)),
-              start,
-              speed);
+                  s,
+                  (topic, key, value, ts) ->
+                      producer.send(new ProducerRecord<>(topic, null, ts, key, value)),
+                  start,
+                  speed)
+              .withTruth(truth);
       System.err.printf(
           "replay: scenario %s, %d rigs at %.1f Hz for %.0f s%n",
           s.name(), s.rigs(), s.rateHz(), s.durationS());

@@ -1,6 +1,7 @@
 package io.qoiflow.simulator.replay;
 
 import io.qoiflow.records.Modality;
+import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
@@ -73,6 +74,8 @@ public final class ReplayPublisher {
       SingleObjectSerde.forClass(Telemetry.class);
   private static final SingleObjectSerde<QaQuestion> QUESTION_SERDE =
       SingleObjectSerde.forClass(QaQuestion.class);
+  private static final SingleObjectSerde<ObjectState> TRUTH_SERDE =
+      SingleObjectSerde.forClass(ObjectState.class);
 
   private final Scenario scenario;
   private final Sink sink;
@@ -81,6 +84,7 @@ public final class ReplayPublisher {
   private final PriorityQueue<Pending> queue = new PriorityQueue<>();
   private final Stats stats = new Stats();
   private long order;
+  private boolean publishTruth;
 
   /**
    * @param startTimeMs event time of scenario second 0, epoch ms
@@ -91,6 +95,15 @@ public final class ReplayPublisher {
     this.sink = sink;
     this.startTimeMs = startTimeMs;
     this.speed = speed;
+  }
+
+  /**
+   * Also publish each rig's true target state per tick to {@link Topics#SIM_TRUTH} (for the
+   * dashboard); off by default, so runs that only feed the job send nothing extra.
+   */
+  public ReplayPublisher withTruth(boolean publish) {
+    this.publishTruth = publish;
+    return this;
   }
 
   public static String topic(Modality m) {
@@ -146,6 +159,15 @@ public final class ReplayPublisher {
         List<Corruption> cs = scenario.specAt(t).draw(Rng.stream(seed + 7919L * r, k, 2));
         List<SensorFrame> frames =
             sims.get(r).render(scene, cs, seed + 7919L * r, k, captureTime, k);
+        if (publishTruth) {
+          // Sent when the tick is due, unaffected by the frames' injected faults.
+          enqueue(
+              tMs,
+              Topics.SIM_TRUTH,
+              rigId(r),
+              TRUTH_SERDE.encode(Simulator.state(scene.target())),
+              captureTime);
+        }
         for (SensorFrame frame : frames) {
           byte[] bytes = FRAME_SERDE.encode(frame);
           long due = tMs;
