@@ -16,18 +16,23 @@ import io.qoiflow.topology.JobConfig;
 import io.qoiflow.topology.KafkaIo;
 import io.qoiflow.topology.ModelLocator;
 import io.qoiflow.topology.QoiFlowJob;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -53,6 +58,9 @@ import picocli.CommandLine.Option;
     })
 public final class DemoCommand implements Callable<Integer> {
   static final String DEFAULT_SCENARIO = "simulator/scenarios/night-shift.yaml";
+
+  /** Seconds after the replay before the job is stopped with --drain if results are missing. */
+  private static final double SETTLE_S = 3;
 
   @Option(
       names = "--scenario",
@@ -158,11 +166,13 @@ public final class DemoCommand implements Callable<Integer> {
               "demo-replay");
 
       Map<String, Object> figures;
+      Path savepoints = Files.createTempDirectory("qoiflow-demo-savepoints");
+      CompletableFuture<String> stopped = null;
       try (LiveView view = new LiveView(bootstrap, (rig, t) -> truth.get(key(rig, t)))) {
         long startNanos = System.nanoTime();
         replay.start();
         double lastLineS = 0;
-        double graceEndS = Double.NaN;
+        double replayEndS = Double.NaN;
         while (true) {
           view.poll(Duration.ofMillis(200));
           double elapsedS = (System.nanoTime() - startNanos) / 1e9;
@@ -171,22 +181,35 @@ public final class DemoCommand implements Callable<Integer> {
             String phase =
                 replay.isAlive()
                     ? String.format("t=%3.0fs %s", scenarioS, played.specAt(scenarioS).toString())
-                    : "draining";
+                    : stopped == null ? "replay done" : "draining";
             view.printLine(out, elapsedS, elapsedS - lastLineS, phase);
             lastLineS = elapsedS;
           }
-          if (!replay.isAlive()) {
-            if (Double.isNaN(graceEndS)) {
-              graceEndS = elapsedS + graceS;
-            }
-            if (view.resultCount() >= frameSets.size() || elapsedS >= graceEndS) {
-              break;
-            }
+          if (replay.isAlive()) {
+            continue;
+          }
+          if (Double.isNaN(replayEndS)) {
+            replayEndS = elapsedS;
+          }
+          boolean allIn = view.resultCount() >= frameSets.size();
+          if (stopped == null && (allIn || elapsedS - replayEndS >= SETTLE_S)) {
+            // The input has ended but a stream does not: sets still waiting for a missing
+            // modality would wait for ever. Stopping with --drain advances event time to the
+            // end, so they are emitted (marked incomplete), and commits the last transactions.
+            stopped =
+                job.stopWithSavepoint(
+                    true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL);
+          }
+          if ((allIn && stopped != null && stopped.isDone()) || elapsedS - replayEndS >= graceS) {
+            break;
           }
         }
         figures = view.summary(frameSets.size());
       } finally {
-        job.cancel().get();
+        if (stopped == null || !stopped.isDone() || stopped.isCompletedExceptionally()) {
+          job.cancel().exceptionally(e -> null).get();
+        }
+        deleteRecursively(savepoints);
         if (dashboard != null) {
           dashboard.close();
         }
@@ -244,6 +267,14 @@ public final class DemoCommand implements Callable<Integer> {
               .withTruth(true);
       publisher.run();
       producer.flush();
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 

@@ -34,7 +34,7 @@ class DemoCommandTest {
     JsonNode s = new ObjectMapper().readTree(Files.readString(summary));
     long frameSets = s.get("framesets").asLong();
     assertThat(frameSets).as("8 s of 2 rigs at 10 Hz").isBetween(100L, 160L);
-    assertThat(s.get("results").asLong()).as("one result per FrameSet").isEqualTo(frameSets);
+    assertThat(s.get("results").asLong()).as("one result per FrameSet: %s", s).isEqualTo(frameSets);
     assertThat(s.get("max_layers_over_budget").asInt()).isLessThanOrEqualTo(0);
     // The scenario injects malformed and duplicate frames: they leave as dead letters.
     assertThat(s.get("deadletters").size()).isPositive();
