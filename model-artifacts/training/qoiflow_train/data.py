@@ -49,6 +49,12 @@ QUESTION_TYPES = ("exist", "count", "object", "status", "comparison")
 ANSWERS = ("yes", "no", *(str(i) for i in range(11)), *CLASS_NAMES, *STATUSES)
 
 _DTYPES = {"UINT8": "<u1", "UINT16": "<u2", "FLOAT16": "<f2", "FLOAT32": "<f4"}
+# SensorFrame.dtype of each modality on the wire, lower case: the manifest's `inputs`, which the
+# job's frame contract enforces. The graphs themselves take float32 raw values.
+WIRE_DTYPES = {
+    m: next(name for name, code in _DTYPES.items() if np.dtype(code) == d).lower()
+    for m, d in NATIVE_DTYPES.items()
+}
 _CACHE_VERSION = 1
 
 

@@ -15,6 +15,7 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
+from .data import WIRE_DTYPES
 from .model import (
     ADMN,
     MODALITIES,
@@ -347,7 +348,7 @@ def export_model(
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "modalities": list(MODALITIES),
         "classes": list(data_info.get("class_names", [])),
-        "inputs": {m: {"shape": list(cfg.shapes[m]), "dtype": "float32"} for m in MODALITIES},
+        "inputs": {m: {"shape": list(cfg.shapes[m]), "dtype": WIRE_DTYPES[m]} for m in MODALITIES},
         "layers_per_modality": lm,
         "total_layers": total,
         "layer_layout": [

@@ -74,13 +74,22 @@ public final class KafkaIo {
   /**
    * Event time from the valid record; a rejected record carries no timestamp the watermark could
    * follow, so a wild timestamp in bad input never moves event time.
+   *
+   * <p>Idleness lets event time go on when a partition or a whole modality stops sending. It is a
+   * processing-time guess, so it is only used on unbounded input: on bounded input every split ends
+   * and emits the final watermark itself, and a reader that is merely slow to start (a loaded
+   * machine) must not be taken for idle while another source's finished splits have already pushed
+   * the watermark to the end — that would turn its whole backlog into late frames.
    */
   <T extends SpecificRecordBase> WatermarkStrategy<Outcome<T>> watermarks(
       SerializableTime<T> time) {
-    return WatermarkStrategy.<Outcome<T>>forBoundedOutOfOrderness(
-            Duration.ofMillis(config.outOfOrdernessMs()))
-        .withTimestampAssigner((o, ts) -> o.isValid() ? time.of(o.value) : Long.MIN_VALUE)
-        .withIdleness(Duration.ofMillis(config.idlenessMs()));
+    WatermarkStrategy<Outcome<T>> strategy =
+        WatermarkStrategy.<Outcome<T>>forBoundedOutOfOrderness(
+                Duration.ofMillis(config.outOfOrdernessMs()))
+            .withTimestampAssigner((o, ts) -> o.isValid() ? time.of(o.value) : Long.MIN_VALUE);
+    return config.bounded() || config.idlenessMs() <= 0
+        ? strategy
+        : strategy.withIdleness(Duration.ofMillis(config.idlenessMs()));
   }
 
   /** The event time of a record. */

@@ -29,8 +29,10 @@ class BudgetHysteresisTest extends KeyedHarnessTestBase {
     h.close();
   }
 
+  /** A signal, then the watermark at its time: the hysteresis applies it then. */
   private void signal(long t, Direction d) throws Exception {
     h.processElement(new BudgetSignal("pool-a", t, d == Direction.DOWN ? "down" : "up", d), t);
+    h.processWatermark(t);
   }
 
   private double last() {
@@ -61,6 +63,30 @@ class BudgetHysteresisTest extends KeyedHarnessTestBase {
     assertThat(last()).isEqualTo(1.0);
     signal(30_000, Direction.UP); // already at the top: nothing
     assertThat(h.extractOutputValues()).hasSize(2);
+  }
+
+  @Test
+  void signalsFromDifferentPatternsApplyInEventTimeOrderWhateverTheirArrivalOrder()
+      throws Exception {
+    // The later UP arrives first, as it can from a union of CEP operators.
+    h.processElement(new BudgetSignal("pool-a", 20_000, "headroom", Direction.UP), 20_000);
+    h.processElement(new BudgetSignal("pool-a", 5_000, "hot", Direction.DOWN), 5_000);
+    h.processElement(new BudgetSignal("pool-a", 5_000, "lag", Direction.DOWN), 5_000);
+    assertThat(h.extractOutputValues()).as("nothing before the watermark").isEmpty();
+    assertThat(h.numEventTimeTimers()).isEqualTo(2);
+
+    h.processWatermark(30_000);
+
+    assertThat(h.extractOutputValues())
+        .extracting(BudgetDecision::getReason, BudgetDecision::getBudgetFraction)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("hot", 0.67),
+            org.assertj.core.groups.Tuple.tuple("lag", 0.5),
+            org.assertj.core.groups.Tuple.tuple("headroom", 0.67));
+    assertThat(h.numEventTimeTimers()).as("timers cleared").isZero();
+    assertThat(h.numKeyedStateEntries())
+        .as("only the budget and its last change remain; held signals cleared")
+        .isEqualTo(2);
   }
 
   @Test
