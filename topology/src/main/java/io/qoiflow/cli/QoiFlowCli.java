@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       EvalCommand.class,
       BenchCommand.class,
+      DemoCommand.class,
       DashboardCommand.class,
       CommandLine.HelpCommand.class
     })

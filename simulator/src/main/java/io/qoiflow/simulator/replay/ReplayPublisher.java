@@ -18,8 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * Plays a {@link Scenario}: K rigs with continuously moving scenes, frames per modality to the
@@ -104,6 +106,15 @@ public final class ReplayPublisher {
   public ReplayPublisher withTruth(boolean publish) {
     this.publishTruth = publish;
     return this;
+  }
+
+  /** Producer settings for replaying into Kafka: a little linger, room for the largest frames. */
+  public static Properties producerProperties(String bootstrap) {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024);
+    return props;
   }
 
   public static String topic(Modality m) {

@@ -1,0 +1,291 @@
+package io.qoiflow.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.qoiflow.dashboard.Dashboard;
+import io.qoiflow.demo.LiveView;
+import io.qoiflow.local.LocalKafkaBroker;
+import io.qoiflow.records.ObjectState;
+import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SingleObjectSerde;
+import io.qoiflow.schemas.Topics;
+import io.qoiflow.schemas.WireFormatException;
+import io.qoiflow.simulator.replay.ReplayPublisher;
+import io.qoiflow.simulator.replay.Scenario;
+import io.qoiflow.topology.JobConfig;
+import io.qoiflow.topology.KafkaIo;
+import io.qoiflow.topology.ModelLocator;
+import io.qoiflow.topology.QoiFlowJob;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code qoiflow demo}: the whole system on one machine. A real Kafka broker process, the job on a
+ * Flink MiniCluster in this JVM (unbounded sources, exactly-once sinks), the simulator replaying a
+ * scenario of K rigs with telemetry and questions, a console line per second and the dashboard.
+ * Stops cleanly when the scenario has played and its results are in (or the grace period ends).
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the whole pipeline locally: a real Kafka broker, the Flink job on a MiniCluster,",
+      "the simulator replaying a scenario, a live console view and the dashboard."
+    })
+public final class DemoCommand implements Callable<Integer> {
+  static final String DEFAULT_SCENARIO = "simulator/scenarios/night-shift.yaml";
+
+  /** Seconds after the replay before the job is stopped with --drain if results are missing. */
+  private static final double SETTLE_S = 3;
+
+  @Option(
+      names = "--scenario",
+      description = "Scenario YAML (default: " + DEFAULT_SCENARIO + " in the repository).")
+  Path scenario;
+
+  @Option(names = "--duration", description = "Seconds of the scenario to play (default: all).")
+  Double duration;
+
+  @Option(names = "--summary", description = "Write the closing figures as JSON to this file.")
+  Path summary;
+
+  @Option(names = "--model", description = "Model directory (default: the committed model).")
+  Path model;
+
+  @Option(names = "--rigs", description = "Number of rigs (default: the scenario's).")
+  Integer rigs;
+
+  @Option(
+      names = "--speed",
+      defaultValue = "1.0",
+      description = "Real-time factor of the replay (default ${DEFAULT-VALUE}).")
+  double speed;
+
+  @Option(
+      names = "--parallelism",
+      defaultValue = "2",
+      description = "Job parallelism on the MiniCluster (default ${DEFAULT-VALUE}).")
+  int parallelism;
+
+  @Option(
+      names = "--dashboard-port",
+      defaultValue = "8088",
+      description =
+          "Dashboard port on 127.0.0.1; 0 picks a free one, -1 turns it off"
+              + " (default ${DEFAULT-VALUE}).")
+  int dashboardPort;
+
+  @Option(
+      names = "--grace",
+      defaultValue = "30",
+      description =
+          "Seconds to wait for the last results after the replay (default" + " ${DEFAULT-VALUE}).")
+  double graceS;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Path root = ModelLocator.repoRoot();
+    Scenario s = Scenario.load(scenario != null ? scenario : root.resolve(DEFAULT_SCENARIO));
+    s = s.withOverrides(rigs, null, duration, s.faults());
+    Path modelDir = model != null ? model : ModelLocator.defaultModel();
+
+    err.printf("demo: starting a Kafka broker...%n");
+    err.flush();
+    try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+      String bootstrap = broker.bootstrapServers();
+      broker.createTopics(Topics.all(parallelism));
+      err.printf("demo: broker at %s; topics created%n", bootstrap);
+
+      JobConfig config =
+          JobConfig.fromArgs(
+              new String[] {
+                "--bootstrap", bootstrap,
+                "--model", modelDir.toString(),
+                "--checkpoint-interval-ms", "1000",
+                "--group-id", "qoiflow-demo",
+                "--transactional-id-prefix", "qoiflow-demo"
+              });
+      StreamExecutionEnvironment env =
+          StreamExecutionEnvironment.createLocalEnvironment(
+              parallelism, QoiFlowJob.jobConfiguration());
+      QoiFlowJob.configure(env, config);
+      KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
+      QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
+      JobClient job = env.executeAsync(QoiFlowJob.JOB_NAME);
+      awaitRunning(job, Duration.ofSeconds(60));
+      err.printf(
+          "demo: job %s running on a Flink MiniCluster (model %s)%n", job.getJobID(), modelDir);
+
+      Dashboard dashboard = dashboardPort < 0 ? null : Dashboard.start(bootstrap, dashboardPort);
+      if (dashboard != null) {
+        err.printf("demo: dashboard at %s%n", dashboard.uri());
+      }
+      err.flush();
+
+      Map<String, ObjectState> truth = new ConcurrentHashMap<>();
+      Set<String> frameSets = ConcurrentHashMap.newKeySet();
+      AtomicReference<Throwable> replayFailure = new AtomicReference<>();
+      Scenario played = s;
+      Thread replay =
+          new Thread(
+              () -> {
+                try {
+                  replay(played, bootstrap, truth, frameSets);
+                } catch (Throwable t) {
+                  replayFailure.set(t);
+                }
+              },
+              "demo-replay");
+
+      Map<String, Object> figures;
+      Path savepoints = Files.createTempDirectory("qoiflow-demo-savepoints");
+      CompletableFuture<String> stopped = null;
+      try (LiveView view = new LiveView(bootstrap, (rig, t) -> truth.get(key(rig, t)))) {
+        long startNanos = System.nanoTime();
+        replay.start();
+        double lastLineS = 0;
+        double replayEndS = Double.NaN;
+        while (true) {
+          view.poll(Duration.ofMillis(200));
+          double elapsedS = (System.nanoTime() - startNanos) / 1e9;
+          if (elapsedS - lastLineS >= 1.0) {
+            double scenarioS = Math.min(elapsedS * Math.max(speed, 1e-9), played.durationS());
+            String phase =
+                replay.isAlive()
+                    ? String.format("t=%3.0fs %s", scenarioS, played.specAt(scenarioS).toString())
+                    : stopped == null ? "replay done" : "draining";
+            view.printLine(out, elapsedS, elapsedS - lastLineS, phase);
+            lastLineS = elapsedS;
+          }
+          if (replay.isAlive()) {
+            continue;
+          }
+          if (Double.isNaN(replayEndS)) {
+            replayEndS = elapsedS;
+          }
+          boolean allIn = view.resultCount() >= frameSets.size();
+          if (stopped == null && (allIn || elapsedS - replayEndS >= SETTLE_S)) {
+            // The input has ended but a stream does not: sets still waiting for a missing
+            // modality would wait for ever. Stopping with --drain advances event time to the
+            // end, so they are emitted (marked incomplete), and commits the last transactions.
+            stopped =
+                job.stopWithSavepoint(
+                    true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL);
+          }
+          if ((allIn && stopped != null && stopped.isDone()) || elapsedS - replayEndS >= graceS) {
+            break;
+          }
+        }
+        figures = view.summary(frameSets.size());
+      } finally {
+        if (stopped == null || !stopped.isDone() || stopped.isCompletedExceptionally()) {
+          job.cancel().exceptionally(e -> null).get();
+        }
+        deleteRecursively(savepoints);
+        if (dashboard != null) {
+          dashboard.close();
+        }
+      }
+      if (replayFailure.get() != null) {
+        err.println("demo: the replay failed: " + replayFailure.get());
+        return 1;
+      }
+      String json =
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures);
+      out.println(json);
+      out.flush();
+      if (summary != null) {
+        Files.writeString(summary, json + "\n");
+        err.printf("demo: summary written to %s%n", summary);
+      }
+      return 0;
+    }
+  }
+
+  /**
+   * Plays the scenario into Kafka. Notes, on the way, each rig's true target state by capture time
+   * (for the error against ground truth) and every (rig, capture time) with at least one decodable
+   * frame: the FrameSets the job should answer.
+   */
+  private void replay(
+      Scenario s, String bootstrap, Map<String, ObjectState> truth, Set<String> frameSets)
+      throws InterruptedException {
+    SingleObjectSerde<SensorFrame> frames = SingleObjectSerde.forClass(SensorFrame.class);
+    SingleObjectSerde<ObjectState> states = SingleObjectSerde.forClass(ObjectState.class);
+    Properties props = ReplayPublisher.producerProperties(bootstrap);
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      ReplayPublisher publisher =
+          new ReplayPublisher(
+                  s,
+                  (topic, key, value, ts) -> {
+                    try {
+                      if (topic.equals(Topics.SIM_TRUTH)) {
+                        truth.put(key(key, ts), states.decode(value));
+                      } else if (topic.startsWith("frames.")) {
+                        frames.decode(value);
+                        frameSets.add(key(key, ts));
+                      }
+                    } catch (WireFormatException malformed) {
+                      // An injected fault: it leaves as a dead letter, not as a FrameSet.
+                    }
+                    producer.send(new ProducerRecord<>(topic, null, ts, key, value));
+                  },
+                  System.currentTimeMillis(),
+                  speed)
+              .withTruth(true);
+      publisher.run();
+      producer.flush();
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Replays only once the job runs, so the first seconds are not a startup backlog. */
+  private static void awaitRunning(JobClient job, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (job.getJobStatus().get() != JobStatus.RUNNING) {
+      if (job.getJobStatus().get().isGloballyTerminalState() || System.nanoTime() > deadline) {
+        throw new IllegalStateException("the job did not start: " + job.getJobStatus().get());
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static String key(String rig, long captureTime) {
+    return rig + "@" + captureTime;
+  }
+}
