@@ -2,6 +2,7 @@
 "use strict";
 
 const ARENA_HALF_CM = 300;
+const TRUTH_JUMP_CM = 80;
 const RIG_COLOURS = ["#ff8c42", "#4fc3f7", "#c39bff", "#8bd17c", "#ff6f91"];
 const $ = (id) => document.getElementById(id);
 
@@ -77,18 +78,40 @@ function drawArena(rigs) {
   Object.keys(rigs).forEach((id, k) => {
     const rig = rigs[id];
     const colour = RIG_COLOURS[k % RIG_COLOURS.length];
-    g.strokeStyle = "#e8e8e8";
+    // Truth as a line in the rig's colour, broken where the simulator moved the target far in one
+    // step (a new episode); estimates as dots, the newest one large.
+    g.strokeStyle = colour;
+    g.globalAlpha = 0.9;
     g.lineWidth = 2;
+    // Only the truth of the time the estimates cover: results lag the replay by the pipeline's
+    // latency, and truth ahead of them would look like an error.
+    const from = rig.estimates.length ? rig.estimates[0][0] : -Infinity;
+    const to = rig.estimates.length ? rig.estimates[rig.estimates.length - 1][0] : Infinity;
+    const truth = rig.truth.filter((p) => p[0] >= from && p[0] <= to);
     g.beginPath();
-    rig.truth.forEach((p, i) => (i === 0 ? g.moveTo(px(p[1]), py(p[2])) : g.lineTo(px(p[1]), py(p[2]))));
+    let prev = null;
+    for (const p of truth) {
+      const jump = prev && Math.hypot(p[1] - prev[1], p[2] - prev[2]) > TRUTH_JUMP_CM;
+      if (!prev || jump) g.moveTo(px(p[1]), py(p[2]));
+      else g.lineTo(px(p[1]), py(p[2]));
+      prev = p;
+    }
     g.stroke();
+    const now = truth[truth.length - 1];
+    if (now) {
+      // Where the target really was at the newest estimate (visible also when it stands still).
+      g.beginPath(); g.arc(px(now[1]), py(now[2]), 7, 0, 2 * Math.PI); g.stroke();
+    }
+    g.globalAlpha = 0.55;
     g.fillStyle = colour;
     rig.estimates.forEach((p) => {
       g.beginPath(); g.arc(px(p[1]), py(p[2]), 2.5, 0, 2 * Math.PI); g.fill();
     });
+    g.globalAlpha = 1;
     const last = rig.estimates[rig.estimates.length - 1];
     if (last) {
       g.beginPath(); g.arc(px(last[1]), py(last[2]), 6, 0, 2 * Math.PI); g.fill();
+      g.font = "12px sans-serif";
       g.fillText(id, px(last[1]) + 8, py(last[2]) - 8);
     }
   });

@@ -22,7 +22,9 @@ import java.util.TreeMap;
  * is the JSON the page renders.
  */
 public final class DashboardState {
-  static final int TRACK_POINTS = 240;
+  /** Track points kept per rig: 10 s at the replay's 10 Hz. */
+  static final int TRACK_POINTS = 100;
+
   static final int RECENT = 100;
   static final int BUDGET_HISTORY = 50;
   static final int QA_SHOWN = 8;
