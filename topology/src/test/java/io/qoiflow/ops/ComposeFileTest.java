@@ -14,9 +14,15 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.util.ParameterTool;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -235,6 +241,30 @@ class ComposeFileTest {
     assertThat(targets)
         .containsExactlyInAnyOrder("jobmanager:" + promPort, "taskmanager:" + promPort);
     assertThat(command("prometheus")).contains("--config.file=/etc/prometheus/prometheus.yml");
+  }
+
+  @Test
+  void everyFlinkSettingIsAnOptionOfThisFlinkVersion() {
+    // The keys as Flink 2.2 names them (several were renamed in 2.0; a stale key is ignored).
+    Set<String> known =
+        Set.of(
+            JobManagerOptions.ADDRESS.key(),
+            RestOptions.PORT.key(),
+            TaskManagerOptions.NUM_TASK_SLOTS.key(),
+            CoreOptions.DEFAULT_PARALLELISM.key(),
+            TaskManagerOptions.TOTAL_PROCESS_MEMORY.key(),
+            org.apache.flink.configuration.CoreOptions
+                .ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL
+                .key(),
+            CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
+            "metrics.reporter.prom.factory.class",
+            "metrics.reporter.prom.port");
+    assertThat(known).containsAll(flinkProperties().keySet());
+    // The checkpoint directory is on the volume both Flink processes mount.
+    String dir = String.valueOf(flinkProperties().get("execution.checkpointing.dir"));
+    for (String s : List.of("jobmanager", "taskmanager")) {
+      assertThat(volumes(s)).anyMatch(v -> dir.equals("file://" + v.split(":")[1]));
+    }
   }
 
   @Test
