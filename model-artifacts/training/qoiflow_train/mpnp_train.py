@@ -257,7 +257,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lm-steps", type=int, default=600)
-    ap.add_argument("--enc-epochs", type=int, default=8)
+    ap.add_argument("--enc-epochs", type=int, default=6)
     ap.add_argument("--stage1-epochs", type=int, default=3)
     ap.add_argument("--stage2-epochs", type=int, default=8)
     ap.add_argument("--dev-limit", type=int, default=100)
