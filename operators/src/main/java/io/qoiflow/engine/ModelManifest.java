@@ -185,6 +185,14 @@ public final class ModelManifest {
             String.valueOf(g.file()), "graph " + g.key() + " has no file or sha256 in manifest");
       }
     }
+    verifyListedFiles(dir, root);
+  }
+
+  /**
+   * Verifies every {"file", "sha256"} pair anywhere in {@code root}: each file inside {@code dir},
+   * present, and with that sha256. Shared by every model kind (ADMN, mPnP QA).
+   */
+  public static void verifyListedFiles(Path dir, JsonNode root) {
     Path base = dir.toAbsolutePath().normalize();
     for (Map.Entry<String, String> f : listedFiles(root)) {
       Path p = base.resolve(f.getKey()).normalize();
@@ -210,7 +218,7 @@ public final class ModelManifest {
     }
   }
 
-  static String sha256Hex(Path p) {
+  public static String sha256Hex(Path p) {
     MessageDigest md = sha256();
     byte[] buf = new byte[1 << 16];
     try (InputStream in = Files.newInputStream(p)) {

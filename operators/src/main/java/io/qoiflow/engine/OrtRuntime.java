@@ -138,7 +138,7 @@ public final class OrtRuntime {
    * Resolves the provider actually used: CUDA if requested (or AUTO) and CUDA can be added,
    * otherwise CPU, logging the fallback once per resolution.
    */
-  static ExecutionProvider resolve(ExecutionProvider requested) {
+  public static ExecutionProvider resolve(ExecutionProvider requested) {
     if (requested == ExecutionProvider.CPU) {
       return ExecutionProvider.CPU;
     }
@@ -182,7 +182,7 @@ public final class OrtRuntime {
     }
   }
 
-  OrtSession open(Path file, ExecutionProvider resolved) throws OrtException {
+  public OrtSession open(Path file, ExecutionProvider resolved) throws OrtException {
     try (OrtSession.SessionOptions o = options(resolved)) {
       return env.createSession(file.toString(), o);
     }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       SimulateCommand.class,
       ReplayCommand.class,
       EvalCommand.class,
+      EvalQaCommand.class,
       BenchCommand.class,
       DemoCommand.class,
       DashboardCommand.class,

@@ -34,7 +34,8 @@ public record JobConfig(
     long telemetryIntervalMs,
     int maxPayloadBytes,
     long maxFutureSkewMs,
-    boolean bounded)
+    boolean bounded,
+    String qaModelDir)
     implements Serializable {
 
   public static JobConfig fromArgs(String[] args) {
@@ -77,7 +78,8 @@ public record JobConfig(
         p.getLong("telemetry-interval-ms", 1_000),
         p.getInt("max-payload-bytes", 1 << 20),
         p.getLong("max-future-skew-ms", 60_000),
-        p.getBoolean("bounded", false));
+        p.getBoolean("bounded", false),
+        p.get("qa-model", null));
   }
 
   public EngineService.Config engine() {
@@ -100,6 +102,7 @@ public record JobConfig(
         "  --out-of-orderness-ms MS --idleness-ms MS    watermarks (200, 2000)",
         "  --join-tolerance-ms MS --join-max-wait-ms MS --question-tolerance-ms MS",
         "  --initial-budget F --budget-up-cooldown-ms MS --telemetry-interval-ms MS",
-        "  --max-payload-bytes N --max-future-skew-ms MS --bounded true|false");
+        "  --max-payload-bytes N --max-future-skew-ms MS --bounded true|false",
+        "  --qa-model DIR               mPnP QA model folder: answers questions to results.qa (off)");
   }
 }

@@ -7,6 +7,7 @@ import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.BudgetDecision;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
+import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
@@ -68,7 +69,8 @@ public final class KafkaIo {
         sink(Topics.RESULTS_FUSION, FusionResult.class, r -> r.getRigId(), "results"),
         sink(Topics.DEADLETTER, DeadLetter.class, d -> d.getReasonCode(), "deadletter"),
         sink(Topics.BUDGET, BudgetDecision.class, b -> b.getPoolId(), "budget"),
-        sink(Topics.TELEMETRY, Telemetry.class, t -> t.getPoolId(), "telemetry"));
+        sink(Topics.TELEMETRY, Telemetry.class, t -> t.getPoolId(), "telemetry"),
+        sink(Topics.RESULTS_QA, QaAnswer.class, a -> a.getRigId(), "answers"));
   }
 
   /**

@@ -14,6 +14,7 @@ import io.qoiflow.records.BudgetDecision;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.FusionResult;
+import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
@@ -46,12 +47,21 @@ public final class QoiFlowJob {
       DataStream<Outcome<QaQuestion>> questions,
       DataStream<Outcome<Telemetry>> telemetry) {}
 
-  /** Where the job writes. */
+  /** Where the job writes; {@code answers} is only needed with a QA model (--qa-model). */
   public record Outputs(
       Sink<FusionResult> results,
       Sink<DeadLetter> deadLetters,
       Sink<BudgetDecision> budget,
-      Sink<Telemetry> telemetry) {}
+      Sink<Telemetry> telemetry,
+      Sink<QaAnswer> answers) {
+    public Outputs(
+        Sink<FusionResult> results,
+        Sink<DeadLetter> deadLetters,
+        Sink<BudgetDecision> budget,
+        Sink<Telemetry> telemetry) {
+      this(results, deadLetters, budget, telemetry, null);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("--help")) {
@@ -160,17 +170,30 @@ public final class QoiFlowJob {
         .name("self-telemetry sink")
         .uid("sink-telemetry");
 
+    // 4b. Questions on FrameSets → answers (mPnP-LLM QA), when a QA model is configured.
+    DataStream<DeadLetter> qaDeadLetters = null;
+    if (config.qaModelDir() != null) {
+      if (out.answers() == null) {
+        throw new IllegalArgumentException("--qa-model is set but the job has no answers sink");
+      }
+      SingleOutputStreamOperator<QaAnswer> answers = QaStage.define(budgeted, config);
+      answers.sinkTo(out.answers()).name("answers sink").uid("sink-answers");
+      qaDeadLetters = QaStage.deadLetters(answers);
+    }
+
     // 5. Every dead letter, whichever stage rejected it.
-    frames
-        .getSideOutput(DeadLetterSplitter.DEAD_LETTERS)
-        .union(
-            questions.getSideOutput(DeadLetterSplitter.DEAD_LETTERS),
-            telemetry.getSideOutput(DeadLetterSplitter.DEAD_LETTERS),
-            frameSets.getSideOutput(FrameJoinFunction.DEAD_LETTERS),
-            results.getSideOutput(ResultRouter.DEAD_LETTERS))
-        .sinkTo(out.deadLetters())
-        .name("dead-letter sink")
-        .uid("sink-deadletter");
+    DataStream<DeadLetter> deadLetters =
+        frames
+            .getSideOutput(DeadLetterSplitter.DEAD_LETTERS)
+            .union(
+                questions.getSideOutput(DeadLetterSplitter.DEAD_LETTERS),
+                telemetry.getSideOutput(DeadLetterSplitter.DEAD_LETTERS),
+                frameSets.getSideOutput(FrameJoinFunction.DEAD_LETTERS),
+                results.getSideOutput(ResultRouter.DEAD_LETTERS));
+    if (qaDeadLetters != null) {
+      deadLetters = deadLetters.union(qaDeadLetters);
+    }
+    deadLetters.sinkTo(out.deadLetters()).name("dead-letter sink").uid("sink-deadletter");
   }
 
   /** Topic names, in one place for the job's sources and sinks. */
