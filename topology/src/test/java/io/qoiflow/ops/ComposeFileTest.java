@@ -197,6 +197,8 @@ class ComposeFileTest {
     // TaskManager.
     for (String s : List.of("submit-job", "taskmanager")) {
       assertThat(hostPath(s, config.modelDir()).resolve("manifest.json")).as(s).exists();
+      assertThat(config.qaModelDir()).as("the QA stage is on").isNotNull();
+      assertThat(hostPath(s, config.qaModelDir()).resolve("manifest.json")).as(s).exists();
     }
   }
 
