@@ -6,6 +6,7 @@ import io.qoiflow.dashboard.Dashboard;
 import io.qoiflow.demo.LiveView;
 import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.records.ObjectState;
+import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
@@ -21,8 +22,11 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -75,6 +79,11 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--model", description = "Model directory (default: the committed model).")
   Path model;
 
+  @Option(
+      names = "--qa-model",
+      description = "Question-answering model directory, or `none` (default: the committed one).")
+  String qaModel;
+
   @Option(names = "--rigs", description = "Number of rigs (default: the scenario's).")
   Integer rigs;
 
@@ -123,15 +132,20 @@ public final class DemoCommand implements Callable<Integer> {
       broker.createTopics(Topics.all(parallelism));
       err.printf("demo: broker at %s; topics created%n", bootstrap);
 
-      JobConfig config =
-          JobConfig.fromArgs(
-              new String[] {
-                "--bootstrap", bootstrap,
-                "--model", modelDir.toString(),
-                "--checkpoint-interval-ms", "1000",
-                "--group-id", "qoiflow-demo",
-                "--transactional-id-prefix", "qoiflow-demo"
-              });
+      List<String> jobArgs =
+          new ArrayList<>(
+              List.of(
+                  "--bootstrap", bootstrap,
+                  "--model", modelDir.toString(),
+                  "--checkpoint-interval-ms", "1000",
+                  "--group-id", "qoiflow-demo",
+                  "--transactional-id-prefix", "qoiflow-demo"));
+      Optional<Path> qaDir =
+          "none".equals(qaModel)
+              ? Optional.empty()
+              : qaModel != null ? Optional.of(Path.of(qaModel)) : ModelLocator.defaultQaModel();
+      qaDir.ifPresent(d -> jobArgs.addAll(List.of("--qa-model", d.toString())));
+      JobConfig config = JobConfig.fromArgs(jobArgs.toArray(String[]::new));
       StreamExecutionEnvironment env =
           StreamExecutionEnvironment.createLocalEnvironment(
               parallelism, QoiFlowJob.jobConfiguration());
@@ -151,13 +165,14 @@ public final class DemoCommand implements Callable<Integer> {
 
       Map<String, ObjectState> truth = new ConcurrentHashMap<>();
       Set<String> frameSets = ConcurrentHashMap.newKeySet();
+      Set<String> questions = ConcurrentHashMap.newKeySet();
       AtomicReference<Throwable> replayFailure = new AtomicReference<>();
       Scenario played = s;
       Thread replay =
           new Thread(
               () -> {
                 try {
-                  replay(played, bootstrap, truth, frameSets);
+                  replay(played, bootstrap, truth, frameSets, questions);
                 } catch (Throwable t) {
                   replayFailure.set(t);
                 }
@@ -203,7 +218,10 @@ public final class DemoCommand implements Callable<Integer> {
             break;
           }
         }
-        figures = view.summary(frameSets.size());
+        if (stopped != null && stopped.isDone()) {
+          view.drain(Duration.ofSeconds(2)); // answers and dead letters of the final commit
+        }
+        figures = view.summary(frameSets.size(), questions.size());
       } finally {
         if (stopped == null || !stopped.isDone() || stopped.isCompletedExceptionally()) {
           job.cancel().exceptionally(e -> null).get();
@@ -231,14 +249,19 @@ public final class DemoCommand implements Callable<Integer> {
 
   /**
    * Plays the scenario into Kafka. Notes, on the way, each rig's true target state by capture time
-   * (for the error against ground truth) and every (rig, capture time) with at least one decodable
-   * frame: the FrameSets the job should answer.
+   * (for the error against ground truth), every (rig, capture time) with at least one decodable
+   * frame (the FrameSets the job should answer) and every question id.
    */
   private void replay(
-      Scenario s, String bootstrap, Map<String, ObjectState> truth, Set<String> frameSets)
+      Scenario s,
+      String bootstrap,
+      Map<String, ObjectState> truth,
+      Set<String> frameSets,
+      Set<String> questions)
       throws InterruptedException {
     SingleObjectSerde<SensorFrame> frames = SingleObjectSerde.forClass(SensorFrame.class);
     SingleObjectSerde<ObjectState> states = SingleObjectSerde.forClass(ObjectState.class);
+    SingleObjectSerde<QaQuestion> questionSerde = SingleObjectSerde.forClass(QaQuestion.class);
     Properties props = ReplayPublisher.producerProperties(bootstrap);
     try (KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
@@ -252,6 +275,8 @@ public final class DemoCommand implements Callable<Integer> {
                       } else if (topic.startsWith("frames.")) {
                         frames.decode(value);
                         frameSets.add(key(key, ts));
+                      } else if (topic.equals(Topics.QA_QUESTIONS)) {
+                        questions.add(questionSerde.decode(value).getQuestionId());
                       }
                     } catch (WireFormatException malformed) {
                       // An injected fault: it leaves as a dead letter, not as a FrameSet.

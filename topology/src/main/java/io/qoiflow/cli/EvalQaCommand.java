@@ -149,7 +149,10 @@ public final class EvalQaCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     Path qaDir =
-        model != null ? model : ModelLocator.repoRoot().resolve("model-artifacts/mpnp-sim-v1");
+        model != null
+            ? model
+            : ModelLocator.defaultQaModel()
+                .orElseThrow(() -> new IllegalStateException("no QA model; pass --model DIR"));
     Path admnDir = admnModel != null ? admnModel : ModelLocator.defaultModel();
     List<LabelledSample> set = EvalCommand.simulate(seed, corruption, samples);
     ExecutionProvider ep = ExecutionProvider.parse(provider);

@@ -6,6 +6,7 @@ import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.ModalityUsage;
 import io.qoiflow.records.ObjectState;
+import io.qoiflow.records.QaAnswer;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import java.io.PrintWriter;
@@ -36,6 +37,7 @@ public final class LiveView implements AutoCloseable {
       SingleObjectSerde.forClass(BudgetDecision.class);
   private final SingleObjectSerde<DeadLetter> deadLetters =
       SingleObjectSerde.forClass(DeadLetter.class);
+  private final SingleObjectSerde<QaAnswer> answers = SingleObjectSerde.forClass(QaAnswer.class);
 
   // Running totals.
   private long resultCount;
@@ -45,6 +47,9 @@ public final class LiveView implements AutoCloseable {
   private long errorCount;
   private long classCorrect;
   private final Map<String, Long> deadByReason = new TreeMap<>();
+  private long answerCount;
+  private final Map<String, Long> answersByModality = new TreeMap<>();
+  private QaAnswer lastAnswer;
   private long firstResultNanos;
   private long lastResultNanos;
 
@@ -67,16 +72,19 @@ public final class LiveView implements AutoCloseable {
     this.consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.truth = truth;
-    consumer.subscribe(List.of(Topics.RESULTS_FUSION, Topics.BUDGET, Topics.DEADLETTER));
+    consumer.subscribe(
+        List.of(Topics.RESULTS_FUSION, Topics.BUDGET, Topics.DEADLETTER, Topics.RESULTS_QA));
   }
 
-  /** Polls for up to {@code maxWait} and folds in what arrived. */
-  public void poll(Duration maxWait) {
-    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(maxWait)) {
+  /** Polls for up to {@code maxWait} and folds in what arrived; returns how many records. */
+  public int poll(Duration maxWait) {
+    var records = consumer.poll(maxWait);
+    for (ConsumerRecord<byte[], byte[]> r : records) {
       try {
         switch (r.topic()) {
           case Topics.RESULTS_FUSION -> onResult(results.decode(r.value()));
           case Topics.BUDGET -> onBudget(budgets.decode(r.value()));
+          case Topics.RESULTS_QA -> onAnswer(answers.decode(r.value()));
           case Topics.DEADLETTER ->
               deadByReason.merge(deadLetters.decode(r.value()).getReasonCode(), 1L, Long::sum);
           default -> {}
@@ -84,6 +92,14 @@ public final class LiveView implements AutoCloseable {
       } catch (Exception e) {
         deadByReason.merge("view-undecodable", 1L, Long::sum);
       }
+    }
+    return records.count();
+  }
+
+  /** Reads until a poll of {@code quiet} brings nothing: what is committed by now is counted. */
+  public void drain(Duration quiet) {
+    while (poll(quiet) > 0) {
+      // keep reading
     }
   }
 
@@ -122,6 +138,12 @@ public final class LiveView implements AutoCloseable {
     }
   }
 
+  private void onAnswer(QaAnswer a) {
+    answerCount++;
+    answersByModality.merge(a.getModalityUsed().name().toLowerCase(Locale.ROOT), 1L, Long::sum);
+    lastAnswer = a;
+  }
+
   private void onBudget(BudgetDecision d) {
     budgetChanges++;
     budget = d.getBudgetFraction();
@@ -143,7 +165,7 @@ public final class LiveView implements AutoCloseable {
     out.printf(
         Locale.ROOT,
         "[%5.1fs] %-28s budget %3.0f%% (%s) | %5.1f res/s | err %5.1f cm | dead %d%n"
-            + "         layers%s%n         qoi   %s%n",
+            + "         layers%s%n         qoi   %s%n%s",
         elapsedS,
         phase,
         Double.isNaN(budget) ? 100 : budget * 100,
@@ -152,7 +174,17 @@ public final class LiveView implements AutoCloseable {
         windowErrorCount == 0 ? Double.NaN : windowError / windowErrorCount,
         deadByReason.values().stream().mapToLong(Long::longValue).sum(),
         layers,
-        qoi);
+        qoi,
+        lastAnswer == null
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                "         qa    \"%s\" -> %s (%s, N=%d; %d answers)%n",
+                lastAnswer.getQuestion(),
+                lastAnswer.getAnswer(),
+                lastAnswer.getModalityUsed().name().toLowerCase(Locale.ROOT),
+                lastAnswer.getConnectedBlocks(),
+                answerCount));
     out.flush();
     windowResults = 0;
     windowError = 0;
@@ -172,7 +204,7 @@ public final class LiveView implements AutoCloseable {
   }
 
   /** The demo's closing figures, as {@code --summary} writes them. */
-  public Map<String, Object> summary(long frameSets) {
+  public Map<String, Object> summary(long frameSets, long questions) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("framesets", frameSets);
     s.put("results", resultCount);
@@ -183,6 +215,9 @@ public final class LiveView implements AutoCloseable {
     s.put("class_acc", errorCount == 0 ? null : (double) classCorrect / errorCount);
     double spanS = (lastResultNanos - firstResultNanos) / 1e9;
     s.put("results_per_s", spanS <= 0 ? null : (resultCount - 1) / spanS);
+    s.put("questions", questions);
+    s.put("qa_answers", answerCount);
+    s.put("qa_answers_by_modality", new TreeMap<>(answersByModality));
     return s;
   }
 

@@ -2,6 +2,7 @@ package io.qoiflow.topology;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Finds the default exported model: {@code model-artifacts/admn-sim-v1} (the trained model), else
@@ -10,6 +11,7 @@ import java.nio.file.Path;
  */
 public final class ModelLocator {
   public static final String[] DEFAULT_MODELS = {"admn-sim-v1", "admn-smoke"};
+  public static final String DEFAULT_QA_MODEL = "mpnp-sim-v1";
 
   private ModelLocator() {}
 
@@ -23,6 +25,12 @@ public final class ModelLocator {
     }
     throw new IllegalStateException(
         "no exported model under " + root.resolve("model-artifacts") + "; pass --model DIR");
+  }
+
+  /** The committed question-answering model, if there is one. */
+  public static Optional<Path> defaultQaModel() {
+    Path p = repoRoot().resolve("model-artifacts").resolve(DEFAULT_QA_MODEL);
+    return Files.isRegularFile(p.resolve("manifest.json")) ? Optional.of(p) : Optional.empty();
   }
 
   public static Path repoRoot() {

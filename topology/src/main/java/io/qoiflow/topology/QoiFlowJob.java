@@ -176,7 +176,19 @@ public final class QoiFlowJob {
       if (out.answers() == null) {
         throw new IllegalArgumentException("--qa-model is set but the job has no answers sink");
       }
-      SingleOutputStreamOperator<QaAnswer> answers = QaStage.define(budgeted, config);
+      // Questions that arrived after their (complete) set had gone to fusion come as copies of
+      // that set on a side output; they get the budget too and go to QA only.
+      SingleOutputStreamOperator<FrameSet> lateQuestionSets =
+          frameSets
+              .getSideOutput(FrameJoinFunction.QUESTION_SETS)
+              .connect(decisions.broadcast(BudgetAttacher.BUDGETS))
+              .process(
+                  new BudgetAttacher(config.poolId(), config.budgetLevels().initial()),
+                  new AvroTypeInfo<>(FrameSet.class))
+              .name("attach budget to late questions")
+              .uid("attach-budget-questions");
+      SingleOutputStreamOperator<QaAnswer> answers =
+          QaStage.define(budgeted.union(lateQuestionSets), config);
       answers.sinkTo(out.answers()).name("answers sink").uid("sink-answers");
       qaDeadLetters = QaStage.deadLetters(answers);
     }

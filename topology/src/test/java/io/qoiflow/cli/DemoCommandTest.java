@@ -42,5 +42,13 @@ class DemoCommandTest {
     assertThat(s.get("class_acc").asDouble()).isBetween(0.0, 1.0);
     assertThat(s.get("results_per_s").asDouble()).isPositive();
     assertThat(s.has("budget_changes")).isTrue();
+    // Questions every 2 s per rig: each one answered, or dead-lettered with a reason.
+    long questions = s.get("questions").asLong();
+    JsonNode dead = s.get("deadletters");
+    long unanswered =
+        dead.path("unmatched-question").asLong() + dead.path("late-question").asLong();
+    assertThat(questions).isPositive();
+    assertThat(s.get("qa_answers").asLong()).as("%s", s).isEqualTo(questions - unanswered);
+    assertThat(s.get("qa_answers").asLong()).isPositive();
   }
 }

@@ -2,6 +2,7 @@ package io.qoiflow.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qoiflow.operators.functions.FrameContract;
 import io.qoiflow.operators.functions.RecordValidator;
 import io.qoiflow.records.LabelledSample;
@@ -9,6 +10,7 @@ import io.qoiflow.records.SensorFrame;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,9 +31,23 @@ class FrameContractMatchesSimulatorTest {
     try (Stream<Path> dirs = Files.list(ModelLocator.repoRoot().resolve("model-artifacts"))) {
       return dirs
           .filter(d -> Files.isRegularFile(d.resolve("manifest.json")))
+          .filter(FrameContractMatchesSimulatorTest::isAdmn)
           .sorted()
           .toList()
           .stream();
+    }
+  }
+
+  /** The fusion models the job runs (the QA model, kind {@code mpnp-qa}, reads two modalities). */
+  private static boolean isAdmn(Path dir) {
+    try {
+      return new ObjectMapper()
+          .readTree(dir.resolve("manifest.json").toFile())
+          .path("kind")
+          .asText("admn")
+          .equals("admn");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

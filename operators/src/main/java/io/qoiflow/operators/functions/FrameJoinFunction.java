@@ -32,10 +32,17 @@ import org.apache.flink.util.OutputTag;
  * capture time + max wait, with the missing modalities listed. A repeated (modality, sequence) is a
  * duplicate; a frame whose set can no longer be emitted is late. Both go to {@link #DEAD_LETTERS}.
  *
- * <p>State per rig: the pending sets, the (modality, sequence) pairs seen recently, and questions
- * waiting for a set. One event-time timer per set time cleans all three, so a rig that stops
- * sending holds no state once the watermark has passed (tests assert it). Trade-off: a duplicate
- * that arrives after its set's timer has fired is reported as late, not duplicate.
+ * <p>A question may also arrive after its set went out complete (the question topic is read by its
+ * own source, so the order is a race). Complete sets are therefore kept, without their questions,
+ * until the watermark passes capture time + max wait; a question that finds one leaves on {@link
+ * #QUESTION_SETS}: a copy of that set carrying just the question, for the QA branch only, so the
+ * set still gets exactly one fusion result.
+ *
+ * <p>State per rig: the pending sets, the complete sets recently emitted, the (modality, sequence)
+ * pairs seen recently, and questions waiting for a set. One event-time timer per set time cleans
+ * them all, so a rig that stops sending holds no state once the watermark has passed (tests assert
+ * it). Trade-offs: a duplicate that arrives after its set's timer has fired is reported as late,
+ * not duplicate; keeping emitted sets costs about max wait × frame rate sets of memory per rig.
  */
 public final class FrameJoinFunction
     extends KeyedCoProcessFunction<String, SensorFrame, QaQuestion, FrameSet> {
@@ -44,8 +51,13 @@ public final class FrameJoinFunction
   public static final OutputTag<DeadLetter> DEAD_LETTERS =
       new OutputTag<>("join-dead-letters", new AvroTypeInfo<>(DeadLetter.class));
 
+  /** Copies of already emitted sets, each with one question that arrived after it. */
+  public static final OutputTag<FrameSet> QUESTION_SETS =
+      new OutputTag<>("question-sets", new AvroTypeInfo<>(FrameSet.class));
+
   private final JoinConfig config;
   private transient MapState<Long, FrameSet> pending;
+  private transient MapState<Long, FrameSet> emitted;
   private transient MapState<String, Long> seen;
   private transient MapState<String, QaQuestion> waitingQuestions;
   private transient SingleObjectSerde<SensorFrame> frameSerde;
@@ -65,6 +77,11 @@ public final class FrameJoinFunction
             .getMapState(
                 new MapStateDescriptor<>(
                     "pending-sets", Types.LONG, new AvroTypeInfo<>(FrameSet.class)));
+    emitted =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>(
+                    "emitted-sets", Types.LONG, new AvroTypeInfo<>(FrameSet.class)));
     seen =
         getRuntimeContext()
             .getMapState(new MapStateDescriptor<>("seen-frames", Types.STRING, Types.LONG));
@@ -91,7 +108,7 @@ public final class FrameJoinFunction
       reject(ctx, frame, RejectReason.DUPLICATE, "frame " + seenKey + " was seen already");
       return;
     }
-    Long groupTime = nearestPending(t, config.toleranceMs());
+    Long groupTime = nearest(pending, t, config.toleranceMs());
     if (groupTime == null && t + config.maxWaitMs() <= watermark) {
       reject(
           ctx,
@@ -120,6 +137,8 @@ public final class FrameJoinFunction
     if (isComplete(set)) {
       pending.remove(groupTime);
       emit(set, out);
+      FrameSet kept = FrameSet.newBuilder(set).setQuestions(new ArrayList<>()).build();
+      emitted.put(groupTime, kept);
     } else {
       pending.put(groupTime, set);
     }
@@ -129,11 +148,19 @@ public final class FrameJoinFunction
   public void processElement2(QaQuestion question, Context ctx, Collector<FrameSet> out)
       throws Exception {
     long t = question.getAskedTime().toEpochMilli();
-    Long groupTime = nearestPending(t, config.questionToleranceMs());
+    Long groupTime = nearest(pending, t, config.questionToleranceMs());
     if (groupTime != null) {
       FrameSet set = pending.get(groupTime);
       set.getQuestions().add(question);
       pending.put(groupTime, set);
+      return;
+    }
+    Long emittedTime = nearest(emitted, t, config.questionToleranceMs());
+    if (emittedTime != null) {
+      FrameSet set = emitted.get(emittedTime);
+      ctx.output(
+          QUESTION_SETS,
+          FrameSet.newBuilder(set).setQuestions(new ArrayList<>(List.of(question))).build());
       return;
     }
     if (t + config.maxWaitMs() <= ctx.timerService().currentWatermark()) {
@@ -160,6 +187,15 @@ public final class FrameJoinFunction
       pending.remove(groupTime);
       emit(set, out);
     }
+    List<Long> expiredSets = new ArrayList<>();
+    for (Long groupTime : emitted.keys()) {
+      if (groupTime + config.maxWaitMs() <= timestamp) {
+        expiredSets.add(groupTime);
+      }
+    }
+    for (Long groupTime : expiredSets) {
+      emitted.remove(groupTime);
+    }
     // Removed by key (not through the iterator) so the heap backend drops an emptied map.
     List<String> forgotten = new ArrayList<>();
     for (Map.Entry<String, Long> e : seen.entries()) {
@@ -183,10 +219,12 @@ public final class FrameJoinFunction
     }
   }
 
-  private Long nearestPending(long t, long tolerance) throws Exception {
+  /** The set time in {@code sets} nearest {@code t} within {@code tolerance} (earlier on ties). */
+  private static Long nearest(MapState<Long, FrameSet> sets, long t, long tolerance)
+      throws Exception {
     Long best = null;
     long bestDistance = Long.MAX_VALUE;
-    for (Long groupTime : pending.keys()) {
+    for (Long groupTime : sets.keys()) {
       long d = Math.abs(groupTime - t);
       if (d <= tolerance && (d < bestDistance || (d == bestDistance && groupTime < best))) {
         best = groupTime;

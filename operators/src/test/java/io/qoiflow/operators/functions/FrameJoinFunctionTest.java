@@ -156,6 +156,27 @@ class FrameJoinFunctionTest extends KeyedHarnessTestBase {
   }
 
   @Test
+  void aQuestionAfterItsCompleteSetLeftGoesOutWithACopyOfThatSet() throws Exception {
+    sendAll("rig-1", T, 1);
+    h.processElement2(question("rig-1", "q-after", T + 10), T + 10);
+
+    assertThat(h.extractOutputValues()).as("one set for fusion, without the question").hasSize(1);
+    assertThat(h.extractOutputValues().get(0).getQuestions()).isEmpty();
+    var copies = h.getSideOutput(FrameJoinFunction.QUESTION_SETS);
+    assertThat(copies).hasSize(1);
+    FrameSet copy = copies.peek().getValue();
+    assertThat(copy.getCaptureTime().toEpochMilli()).isEqualTo(T);
+    assertThat(copy.getQuestions())
+        .extracting(QaQuestion::getQuestionId)
+        .containsExactly("q-after");
+    assertThat(copy.getCamera().getSequence()).isEqualTo(1);
+
+    h.processBothWatermarks(new Watermark(T + 500));
+    assertThat(reasons(h, FrameJoinFunction.DEAD_LETTERS)).isEmpty();
+    assertNoStateLeft();
+  }
+
+  @Test
   void questionsWithoutFramesAndLateQuestionsAreDeadLettered() throws Exception {
     h.processElement2(question("rig-1", "q-lonely", T), T);
     h.processBothWatermarks(new Watermark(T + 1500));
