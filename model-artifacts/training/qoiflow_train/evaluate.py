@@ -7,7 +7,9 @@ clean-vs-corrupted checks, the issue's targets; writes docs/ADMN_RESULTS.md and 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import time
 from pathlib import Path
 
@@ -139,6 +141,18 @@ def evaluate_run(model, ctrls, tests: dict, log=print) -> dict:
             + ", ".join(f"{p} {table[regime][p]['25']['err_cm']:.1f}" for p in table[regime])
             + " cm @25%"
         )
+    # single-modality regimes outside the main table (mmwave noise): controllers only, for the
+    # QoI-reaction table
+    reaction_extra = {}
+    for regime in SINGLE:
+        if regime in table or regime not in tests:
+            continue
+        arr = tests[regime][0]
+        reaction_extra[regime] = {
+            pol: {str(p): run_policy(model, ctrls, arr, pol, p) for p in PCTS[:-1]}
+            for pol in ("admn", "universal", "ae")
+            if pol in ctrls
+        }
     curves = {}
     clean = tests["clean"][0]
     for only in [*MODALITIES, None]:
@@ -167,7 +181,9 @@ def evaluate_run(model, ctrls, tests: dict, log=print) -> dict:
         }
     results = {"table": table, "depth_curves": curves, "checks": checks}
     results["centre_baseline_cm"] = float(clean.xy.norm(dim=1).mean())
-    results["qoi_reaction"] = qoi_reaction(table)
+    results["qoi_reaction"] = qoi_reaction({**table, **reaction_extra})
+    results["incentive"] = incentive(model, tests)
+    results["controller_sensitivity"] = controller_sensitivity(ctrls, tests)
     results["targets"] = targets(table, ctrls)
     results["summary"] = summary(results)
     results["seconds"] = time.time() - t0
@@ -213,7 +229,7 @@ def qoi_reaction(table) -> list:
         i = MODALITIES.index(m)
         row = {"regime": regime, "modality": m}
         for pol in ("admn", "universal", "ae"):
-            for p in ("25", "33", "50"):
+            for p in ("25", "33", "50", "67"):
                 if pol in table[regime]:
                     row[f"{pol}@{p}"] = (
                         table["clean"][pol][p]["layers"][i],
@@ -223,6 +239,134 @@ def qoi_reaction(table) -> list:
         if q0 and q1:
             row["admn_qoi"] = (q0[i], q1[i])
         rows.append(row)
+    return rows
+
+
+def _spread(k: int, lm: int) -> list:
+    return [0] if k == 1 else [int(math.floor(t * (lm - 1) / (k - 1) + 0.5)) for t in range(k)]
+
+
+@torch.no_grad()
+def incentive(model, tests, pcts=(25, 33, 50)) -> dict:
+    """Is there anything to gain by moving layers? Per budget: the per-modality layer counts
+    (evenly spread within a modality, no controller) with the lowest task loss on the clean test
+    set, then per single-modality regime the best counts and the loss/error of keeping the clean
+    counts. Counts are searched exhaustively where there are at most 200 allocations (25%), else
+    by moving one layer at a time. A modality's CLS token depends only on its own layers: each
+    (modality, count) is computed once, and an allocation costs one fusion pass."""
+    from .train import task_loss
+
+    lm, cfg = model.cfg.layers_per_modality, model.cfg
+    regimes = ["clean", *[r for r in SINGLE if r in tests]]
+    cache = {}
+    for r in regimes:
+        arr = tests[r][0]
+        for i, m in enumerate(MODALITIES):
+            bb = model.backbones[m]
+            x0 = bb.embed(arr.frames[m])
+            for k in range(1, lm + 1):
+                x = x0
+                for li in _spread(k, lm):
+                    x = bb.layers[li](x)
+                cache[(r, m, k)] = x[:, 0] * arr.present[:, i : i + 1]
+    memo = {}
+
+    def score(r, counts):
+        if (r, counts) not in memo:
+            arr = tests[r][0]
+            cls = torch.stack(
+                [cache[(r, m, k)] for m, k in zip(MODALITIES, counts, strict=True)], 1
+            )
+            mean, cov, logits = model.fusion(cls, arr.present, return_logits=True)
+            memo[(r, counts)] = (
+                float(task_loss(mean, cov, logits, arr, cfg.cov_unit_cm)),
+                float((mean - arr.xy).norm(dim=1).mean()),
+            )
+        return memo[(r, counts)]
+
+    def moves(cur):
+        return [
+            tuple(c - (j == a) + (j == b) for j, c in enumerate(cur))
+            for a in range(len(cur))
+            for b in range(len(cur))
+            if a != b and cur[a] > 1 and cur[b] < lm
+        ]
+
+    def search(r, start, allocs):
+        if allocs is not None:
+            return min(allocs, key=lambda c: score(r, c)[0])
+        cur = tuple(start)
+        while True:
+            best = min([*moves(cur), cur], key=lambda c: score(r, c)[0])
+            if best == cur:
+                return cur
+            cur = best
+
+    out = {}
+    for pct in pcts:
+        L = budget_layers(pct, cfg.total_layers)
+        allocs = [
+            c for c in itertools.product(range(1, lm + 1), repeat=len(MODALITIES)) if sum(c) == L
+        ]
+        allocs = allocs if len(allocs) <= 200 else None
+        base, extra = divmod(L, len(MODALITIES))
+        even = [min(lm, base + (1 if j < extra else 0)) for j in range(len(MODALITIES))]
+        ref = search("clean", even, allocs)
+        rows = []
+        for r in regimes[1:]:
+            best = search(r, ref, allocs)
+            rows.append(
+                {
+                    "regime": r,
+                    "best": list(best),
+                    "best_loss": score(r, best)[0],
+                    "best_err_cm": score(r, best)[1],
+                    "clean_alloc_loss": score(r, ref)[0],
+                    "clean_alloc_err_cm": score(r, ref)[1],
+                }
+            )
+        out[str(pct)] = {
+            "clean_alloc": list(ref),
+            "clean_err_cm": score("clean", ref)[1],
+            "search": "exhaustive" if allocs is not None else "one layer at a time",
+            "rows": rows,
+        }
+    return out
+
+
+@torch.no_grad()
+def controller_sensitivity(ctrls, tests) -> list:
+    """How much the per-budget admn controllers' layer logits depend on the input: spread over
+    the clean test samples, the largest change of the mean logit from clean to any single-
+    modality regime, the gap between the last chosen and the first unchosen candidate (mean
+    logits, clean), and the softmax mass on the top candidate (what the straight-through gradient
+    flows through in training)."""
+    from .model import forced_and_candidates
+
+    rows = []
+    clean = tests["clean"][0]
+    for pct, c in sorted(ctrls.get("admn", {}).items()):
+        lg, _ = c(clean.frames, clean.present)
+        lm = c.cfg.layers_per_modality
+        _, cand = forced_and_candidates(clean.present, lm)
+        shift = 0.0
+        for r in SINGLE:
+            if r in tests:
+                lr, _ = c(tests[r][0].frames, tests[r][0].present)
+                shift = max(shift, float((lr.mean(0) - lg.mean(0)).abs().max()))
+        k = budget_layers(pct, c.cfg.total_layers) - len(MODALITIES)
+        full = clean.present.bool().all(1)  # the cut is the same for every all-present sample
+        srt = lg[full].mean(0)[cand[full][0]].sort(descending=True).values if full.any() else []
+        soft = lg.masked_fill(~cand, float("-inf")).softmax(1)
+        rows.append(
+            {
+                "budget": pct,
+                "logit_std_over_samples": float(lg.std(0).mean()),
+                "max_mean_logit_shift": shift,
+                "cut_gap": float(srt[k - 1] - srt[k]) if 0 < k < len(srt) else None,
+                "softmax_top1_mass": float(soft.max(1).values.mean()),
+            }
+        )
     return rows
 
 
@@ -413,19 +557,68 @@ def write_report(results, manifest, info, docs: Path, log=print):
         "Layers given to the corrupted modality, clean -> corrupted test set (each regime is "
         "its own held-out seed), and admn@25%'s QoI estimate for it (1 = clean).",
         "",
-        "| regime | modality | admn@25 | admn@33 | admn@50 | universal@33 | ae@33 | admn QoI |",
-        "|---|---|---|---|---|---|---|---|",
+        "| regime | modality | admn@25 | admn@33 | admn@50 | admn@67 | universal@33 | "
+        "universal@50 | ae@33 | ae@50 | admn QoI |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results.get("qoi_reaction", []):
 
         def pair(k, r=r):
             return f"{r[k][0]:.1f} -> {r[k][1]:.1f}" if k in r else "-"
 
+        cols = ("admn@25", "admn@33", "admn@50", "admn@67", "universal@33", "universal@50")
         lines.append(
-            f"| {r['regime']} | {r['modality']} | {pair('admn@25')} | {pair('admn@33')} | "
-            f"{pair('admn@50')} | {pair('universal@33')} | {pair('ae@33')} | "
-            f"{pair('admn_qoi')} |"
+            f"| {r['regime']} | {r['modality']} | "
+            + " | ".join(pair(k) for k in cols)
+            + f" | {pair('ae@33')} | {pair('ae@50')} | {pair('admn_qoi')} |"
         )
+    sens = results.get("controller_sensitivity")
+    if sens:
+        lines += [
+            "",
+            "Why the allocation does not follow the QoI estimates, what was tried and measured: "
+            'docs/TRAINING.md, section "Stage 2: why the controllers do not react".',
+            "",
+            "How much the admn controllers' layer logits depend on their input: spread of each "
+            "logit over the clean test samples (mean over layers), the largest change of a mean "
+            "logit from clean to any single-modality regime, the gap at the cut between the last "
+            "chosen and the first unchosen candidate (mean logits), and the mean softmax mass on "
+            "the top candidate (the straight-through gradient of training flows through this "
+            "softmax).",
+            "",
+            "| controller | logit std over samples | max mean-logit shift | gap at the cut | "
+            "softmax top-1 mass |",
+            "|---|---|---|---|---|",
+        ]
+        for x in sens:
+            gap = "-" if x["cut_gap"] is None else f"{x['cut_gap']:.2f}"
+            lines.append(
+                f"| admn@{x['budget']} | {x['logit_std_over_samples']:.3f} | "
+                f"{x['max_mean_logit_shift']:.3f} | {gap} | {x['softmax_top1_mass']:.2f} |"
+            )
+    inc = results.get("incentive")
+    if inc:
+        lines += [
+            "",
+            "Is there anything to gain by moving layers? No controller here: per budget, the "
+            "per-modality layer counts (camera depth mmwave lidar audio; evenly spread within a "
+            "modality) with the lowest task loss on the clean test set, then per regime the best "
+            "counts against keeping the clean counts: a static allocation loses the difference. "
+            "Evenly spread layers are not the controllers' picks (which do better, e.g. clean "
+            "admn@33 vs the 33% row's clean counts): the gap bounds the gain only roughly; the "
+            "main table's `full` row bounds it from the other side.",
+            "",
+            "| budget | regime | clean counts: error (cm) | best counts: error (cm) | task loss: "
+            "clean counts -> best counts |",
+            "|---|---|---|---|---|",
+        ]
+        for pct, v in inc.items():
+            for x in v["rows"]:
+                lines.append(
+                    f"| {pct}% ({v['search']}) | {x['regime']} | {_lay(v['clean_alloc'])}: "
+                    f"{x['clean_alloc_err_cm']:.1f} | {_lay(x['best'])}: {x['best_err_cm']:.1f} | "
+                    f"{x['clean_alloc_loss']:.2f} -> {x['best_loss']:.2f} |"
+                )
     base = results.get("centre_baseline_cm")
     if base:
         alone = {m: results["depth_curves"][m][-1]["err_cm"] for m in MODALITIES}

@@ -387,6 +387,7 @@ def export_model(
                     "budget_input": c.budget_input,
                     "qoi_from_logits": c.qoi_from_logits,
                     "budget_token": c.budget_tok is not None,
+                    "qoi_logit_bias": c.qoi_bias is not None,
                 }
                 for k, c in ctrl_keys.items()
             },

@@ -365,7 +365,10 @@ class Controller(nn.Module):
     budget_input: the budget fraction is a head input (`universal`, `ae`) and, with budget_token,
     also added to the combiner's CLS token (`universal`; not `ae`, whose combiner is frozen).
     qoi_from_logits: no corruption head is trained (`ae`); qoi is a proxy, the mean sigmoid of the
-    modality's optional-layer logits."""
+    modality's optional-layer logits.
+    qoi_logit_bias (stage-2 experiment, docs/TRAINING.md; off in the committed recipe): the layer
+    logits get a learned linear term in the per-modality corruption estimates (1 - qoi, gradient
+    stopped), a direct path from QoI to the allocation; same graph inputs and outputs."""
 
     def __init__(
         self,
@@ -373,9 +376,12 @@ class Controller(nn.Module):
         budget_input: bool = False,
         qoi_from_logits: bool = False,
         budget_token: bool = True,
+        qoi_logit_bias: bool = False,
     ):
         super().__init__()
         self.cfg, self.budget_input, self.qoi_from_logits = cfg, budget_input, qoi_from_logits
+        if qoi_logit_bias and qoi_from_logits:
+            raise ValueError("qoi_logit_bias needs a trained corruption head")
         d, m_count = cfg.ctrl_dim, len(MODALITIES)
         self.stems = nn.ModuleDict({m: Stem(cfg, m) for m in MODALITIES})
         self.cls = nn.Parameter(torch.zeros(1, 1, d))
@@ -389,6 +395,11 @@ class Controller(nn.Module):
             nn.Linear(hin, 2 * d), nn.GELU(), nn.Linear(2 * d, cfg.total_layers)
         )
         self.qoi_head = nn.Linear(d, 1)
+        self.qoi_bias = None
+        if qoi_logit_bias:
+            # zero at start: clean inputs (1 - qoi = 0) keep the head's allocation
+            self.qoi_bias = nn.Linear(m_count, cfg.total_layers, bias=False)
+            nn.init.zeros_(self.qoi_bias.weight)
 
     def encode(self, frames, present, budget=None):  # -> (B,1+M,d) combiner output
         toks = torch.stack([self.stems[m](frames[m]) for m in MODALITIES], 1)  # (B,M,d)
@@ -412,6 +423,8 @@ class Controller(nn.Module):
             qoi = torch.sigmoid(logits.reshape(-1, len(MODALITIES), lm)[:, :, 1:]).mean(-1)
         else:
             qoi = torch.sigmoid(self.qoi_head(h[:, 1:])).squeeze(-1)  # (B,M)
+            if self.qoi_bias is not None:
+                logits = logits + self.qoi_bias(1.0 - qoi.detach())
         return logits, qoi
 
     def forward(self, frames, present, budget=None):
@@ -477,17 +490,33 @@ def select_topk(logits, present, L):
     return forced | _topk_by_rank(logits, cand, k)
 
 
-def gumbel_topk_st(logits, present, L, tau: float = 1.0, noise: float = 0.1):
-    """Training selection: Gumbel-softmax (tau) over candidates, hard top-(L - P), straight-
-    through. Returns float mask (B, M*Lm): forced layers 1, missing 0, exactly min(L, P+|cand|)."""
+def gumbel_topk_st(logits, present, L, tau: float = 1.0, noise: float = 0.1, relax="softmax"):
+    """Training selection: Gumbel-perturbed logits (noise x Gumbel(0,1)), hard top-(L - P),
+    straight-through. Returns float mask (B, M*Lm): forced layers 1, missing 0, exactly
+    min(L, P+|cand|) ones. The soft part (its gradient only):
+    - "softmax" (the reference code, the committed recipe): softmax over the candidates;
+    - "sigmoid" (stage-2 experiment, docs/TRAINING.md): sigmoid((z - t) / tau) with t midway
+      between the k-th and (k+1)-th perturbed candidate logit, so each candidate gets the
+      gradient of its own on/off effect even when one logit takes all the softmax mass."""
     lm = logits.shape[1] // present.shape[1]
     forced, cand = forced_and_candidates(present, lm)
     g = -torch.log(-torch.log(torch.rand_like(logits).clamp(1e-9, 1 - 1e-9)))
-    y = ((logits + noise * g) / tau).masked_fill(~cand, float("-inf")).softmax(1)
-    y = torch.nan_to_num(y)  # all-missing rows
+    z = logits + noise * g
     L = torch.as_tensor(L).expand(logits.shape[0])
     k = (L - present.bool().sum(1)).clamp_min(0)
-    hard = _topk_by_rank(y.detach(), cand, k).float()
+    hard = _topk_by_rank(z.detach(), cand, k).float()
+    if relax == "softmax":
+        y = torch.nan_to_num((z / tau).masked_fill(~cand, float("-inf")).softmax(1))
+    elif relax == "sigmoid":
+        zs = torch.sort(z.detach().masked_fill(~cand, -1e9), dim=1, descending=True).values
+        n, last = cand.sum(1), zs.shape[1] - 1
+        above = zs.gather(1, (k - 1).clamp(0, last)[:, None])[:, 0]  # k-th largest
+        below = zs.gather(1, k.clamp(0, last)[:, None])[:, 0]  # (k+1)-th largest
+        top, bottom = zs[:, 0], zs.gather(1, (n - 1).clamp(0, last)[:, None])[:, 0]
+        t = torch.where(k <= 0, top + tau, torch.where(k >= n, bottom - tau, (above + below) / 2))
+        y = torch.sigmoid((z - t[:, None]) / tau) * cand.float()
+    else:
+        raise ValueError(relax)
     st = hard + y - y.detach()
     return torch.where(forced, torch.ones_like(st), st)
 

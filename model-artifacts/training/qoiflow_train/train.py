@@ -242,10 +242,13 @@ def train_controller(
     log=None,
     modality_drop: float = 0.0,
     name: str = "",
+    gumbel_noise: float = 0.1,
+    relax: str = "softmax",
 ) -> dict:
     """mode: 'admn' (fixed budget, corruption head supervised), 'universal' (sampled budgets,
     corruption head supervised), 'ae_head' (sampled budgets, only the logit head trained, no
-    corruption labels). corr_warmup: steps of corruption-only training first (no backbone)."""
+    corruption labels). corr_warmup: steps of corruption-only training first (no backbone).
+    gumbel_noise, relax: see `gumbel_topk_st` (defaults: the committed recipe)."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     freeze(model)
@@ -270,7 +273,10 @@ def train_controller(
         loss.backward()
         opt.step()
         if (step + 1) % 100 == 0:
-            log_line(log, f"ctrl {name} corr-warmup {step + 1}/{corr_warmup} L1 {float(loss):.3f}")
+            log_line(
+                log,
+                f"ctrl {name} corr-warmup {step + 1}/{corr_warmup} L1 {float(loss.detach()):.3f}",
+            )
     for step in range(steps):
         cosine_lr(opt, step, steps, lr, warmup=20)
         b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
@@ -284,7 +290,7 @@ def train_controller(
             logits, qoi = ctrl.heads(h, budget)
         else:
             logits, qoi = ctrl(b.frames, b.present, budget if ctrl.budget_input else None)
-        mask = gumbel_topk_st(logits, b.present, L)
+        mask = gumbel_topk_st(logits, b.present, L, noise=gumbel_noise, relax=relax)
         mean, cov, cls_logits = model.forward_masked(b.frames, b.present, mask)
         loss = task_loss(mean, cov, cls_logits, b, model.cfg.cov_unit_cm)
         if supervised:

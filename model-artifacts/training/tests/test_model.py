@@ -76,15 +76,30 @@ def test_topk_selection_rules():
 
 def test_gumbel_topk_straight_through():
     present = torch.tensor([[1.0, 1, 1, 0, 1]] * 4)
-    logits = torch.randn(4, 40, requires_grad=True)
-    m = gumbel_topk_st(logits, present, torch.tensor([5, 8, 10, 13]))
-    hard = m.detach()
-    assert torch.all((hard - hard.round()).abs() < 1e-6)  # forward values are 0/1
-    assert hard.sum(1).tolist() == [5.0, 8.0, 10.0, 13.0]
-    assert hard.reshape(4, 5, 8)[:, 3].sum() == 0
-    assert torch.all(hard.reshape(4, 5, 8)[:, [0, 1, 2, 4], 0] == 1)
-    (m * torch.randn(4, 40)).sum().backward()
-    assert logits.grad is not None and logits.grad.abs().sum() > 0
+    for relax in ("softmax", "sigmoid"):
+        logits = torch.randn(4, 40, requires_grad=True)
+        m = gumbel_topk_st(logits, present, torch.tensor([5, 8, 10, 13]), relax=relax)
+        hard = m.detach()
+        assert torch.all((hard - hard.round()).abs() < 1e-6)  # forward values are 0/1
+        assert hard.sum(1).tolist() == [5.0, 8.0, 10.0, 13.0]
+        assert hard.reshape(4, 5, 8)[:, 3].sum() == 0
+        assert torch.all(hard.reshape(4, 5, 8)[:, [0, 1, 2, 4], 0] == 1)
+        (m * torch.randn(4, 40)).sum().backward()
+        assert logits.grad is not None and logits.grad.abs().sum() > 0
+        assert logits.grad.reshape(4, 5, 8)[:, 3].abs().sum() == 0  # missing: no gradient
+
+
+def test_qoi_logit_bias_starts_neutral_and_reads_qoi():
+    torch.manual_seed(0)
+    base = Controller(TINY).eval()
+    biased = Controller(TINY, qoi_logit_bias=True).eval()
+    biased.load_state_dict(base.state_dict(), strict=False)
+    f, p = frames(3), torch.ones(3, 5)
+    with torch.no_grad():
+        assert torch.equal(base(f, p)[0], biased(f, p)[0])  # zero-initialised term
+        biased.qoi_bias.weight.fill_(1.0)
+        lg, qoi = biased(f, p)
+    assert torch.allclose(lg - base(f, p)[0], (1 - qoi).sum(1, keepdim=True).expand(-1, 40))
 
 
 def test_selected_equals_masked_and_layers_are_skipped():
