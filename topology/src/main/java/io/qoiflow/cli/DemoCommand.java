@@ -35,6 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -132,6 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
       broker.createTopics(Topics.all(parallelism));
       err.printf("demo: broker at %s; topics created%n", bootstrap);
 
+      Path stateDir = Files.createTempDirectory("qoiflow-demo-state");
       List<String> jobArgs =
           new ArrayList<>(
               List.of(
@@ -146,9 +149,15 @@ public final class DemoCommand implements Callable<Integer> {
               : qaModel != null ? Optional.of(Path.of(qaModel)) : ModelLocator.defaultQaModel();
       qaDir.ifPresent(d -> jobArgs.addAll(List.of("--qa-model", d.toString())));
       JobConfig config = JobConfig.fromArgs(jobArgs.toArray(String[]::new));
+      // Checkpoints to files, as on a cluster: the join holds whole frames while sets fill, and a
+      // start-up backlog outgrows the JobManager's in-memory storage (5 MB per state).
+      Configuration flink = QoiFlowJob.jobConfiguration();
+      flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+      flink.set(
+          CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+          stateDir.resolve("checkpoints").toUri().toString());
       StreamExecutionEnvironment env =
-          StreamExecutionEnvironment.createLocalEnvironment(
-              parallelism, QoiFlowJob.jobConfiguration());
+          StreamExecutionEnvironment.createLocalEnvironment(parallelism, flink);
       QoiFlowJob.configure(env, config);
       KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
       QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
@@ -180,7 +189,6 @@ public final class DemoCommand implements Callable<Integer> {
               "demo-replay");
 
       Map<String, Object> figures;
-      Path savepoints = Files.createTempDirectory("qoiflow-demo-savepoints");
       CompletableFuture<String> stopped = null;
       try (LiveView view = new LiveView(bootstrap, (rig, t) -> truth.get(key(rig, t)))) {
         long startNanos = System.nanoTime();
@@ -212,7 +220,9 @@ public final class DemoCommand implements Callable<Integer> {
             // end, so they are emitted (marked incomplete), and commits the last transactions.
             stopped =
                 job.stopWithSavepoint(
-                    true, savepoints.toUri().toString(), SavepointFormatType.CANONICAL);
+                    true,
+                    stateDir.resolve("savepoints").toUri().toString(),
+                    SavepointFormatType.CANONICAL);
           }
           if ((allIn && stopped != null && stopped.isDone()) || elapsedS - replayEndS >= graceS) {
             break;
@@ -226,7 +236,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (stopped == null || !stopped.isDone() || stopped.isCompletedExceptionally()) {
           job.cancel().exceptionally(e -> null).get();
         }
-        deleteRecursively(savepoints);
+        deleteRecursively(stateDir);
         if (dashboard != null) {
           dashboard.close();
         }
