@@ -14,6 +14,7 @@ import io.qoiflow.simulator.Simulator;
 import io.qoiflow.topology.JobConfig;
 import io.qoiflow.topology.KafkaIo;
 import io.qoiflow.topology.QoiFlowJob;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +27,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -93,6 +97,7 @@ public final class E2eBench {
       double brokerCpuMsPerFrameSet,
       String window,
       Map<String, Double> stagesMs,
+      Map<String, Double> cpuByThread,
       long wrongBudget,
       double wallS) {}
 
@@ -114,6 +119,7 @@ public final class E2eBench {
   private final ObjectMapper om;
   private final List<LabelledSample> samples = new ArrayList<>();
   private LocalKafkaBroker broker;
+  private Path checkpointDir;
   private int runIndex;
 
   public E2eBench(Settings settings, ObjectMapper om) {
@@ -123,9 +129,14 @@ public final class E2eBench {
 
   /** Runs everything; the broker is stopped on return. */
   public ObjectNode run() throws Exception {
+    // In capture-time order across rigs, as rigs send: rigs share partitions, and a partition that
+    // went back in event time would make its frames late.
+    List<Simulator> sims = new ArrayList<>();
     for (int r = 0; r < s.rigs(); r++) {
-      Simulator sim = new Simulator(s.seed() + r, CorruptionSpec.parse(s.corruption()), "rig-" + r);
-      for (int i = 0; i < s.samplesPerRig(); i++) {
+      sims.add(new Simulator(s.seed() + r, CorruptionSpec.parse(s.corruption()), "rig-" + r));
+    }
+    for (int i = 0; i < s.samplesPerRig(); i++) {
+      for (Simulator sim : sims) {
         LabelledSample ls = sim.next();
         if (!ls.getFrames().isEmpty()) {
           samples.add(ls);
@@ -133,6 +144,7 @@ public final class E2eBench {
       }
     }
     ObjectNode root = om.createObjectNode();
+    checkpointDir = Files.createTempDirectory("qoiflow-bench-checkpoints");
     broker = LocalKafkaBroker.start();
     try {
       broker.createTopics(Topics.all(s.partitions()));
@@ -187,6 +199,9 @@ public final class E2eBench {
       }
     } finally {
       broker.close();
+      try (var files = Files.walk(checkpointDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
     }
     root.put("framesets_per_run", samples.size());
     return root;
@@ -213,6 +228,8 @@ public final class E2eBench {
     row.put("broker_cpu_ms_per_frameset", b.brokerCpuMsPerFrameSet());
     ObjectNode st = row.putObject("engine_stages_ms_per_frameset");
     b.stagesMs().forEach(st::put);
+    ObjectNode th = row.putObject("cpu_ms_per_frameset_by_thread");
+    b.cpuByThread().forEach(th::put);
     row.put("engine_busy_share", b.framesetsPerS() * b.stagesMs().get("engine_total") / 1000);
     row.put("results", b.results());
     row.put("wrong_budget", b.wrongBudget());
@@ -238,9 +255,15 @@ public final class E2eBench {
   }
 
   private StreamExecutionEnvironment job(JobConfig config) {
+    // Checkpoints to files: the join holds whole frames while sets fill, and in a backlog that
+    // is more than the JobManager storage's 5 MB limit per state (the checkpoint fails).
+    Configuration conf = QoiFlowJob.jobConfiguration();
+    conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir.toUri().toString());
+    // A restart would replay input and distort every figure: fail the run instead.
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
     StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.createLocalEnvironment(
-            s.parallelism(), QoiFlowJob.jobConfiguration());
+        StreamExecutionEnvironment.createLocalEnvironment(s.parallelism(), conf);
     QoiFlowJob.configure(env, config);
     KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
     QoiFlowJob.Outputs real = io.outputs();
@@ -304,6 +327,7 @@ public final class E2eBench {
           a.brokerNs() < 0 ? Double.NaN : (b.brokerNs() - a.brokerNs()) / 1e6 / n,
           window ? "results" : "whole job",
           stages,
+          w.cpuMsPerFrameSetByThread(),
           wrongBudget(w.results().values(), budget),
           wallS);
     }

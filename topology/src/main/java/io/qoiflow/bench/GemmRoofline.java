@@ -13,6 +13,8 @@ import io.qoiflow.engine.Policy;
 import io.qoiflow.engine.SampleResult;
 import io.qoiflow.records.LabelledSample;
 import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -84,8 +86,15 @@ public final class GemmRoofline {
    *
    * @param gflops layer FLOPs / layer stage time (per batch the fastest round, summed)
    * @param engineGflops all FLOPs of the samples / all engine stage time, same statistic
+   * @param engineGflopsCpu all FLOPs / the calling thread's CPU time in {@code infer} (ORT runs on
+   *     it), per batch the least of the rounds: not inflated by preemption on a busy machine
    */
-  public record Chain(double gflops, double engineGflops, long layerFlopsPerSample, int samples) {}
+  public record Chain(
+      double gflops,
+      double engineGflops,
+      double engineGflopsCpu,
+      long layerFlopsPerSample,
+      int samples) {}
 
   /** ONNX ModelProto bytes of a single MatMul with inputs A [M,K], B [K,N] and output Y [M,N]. */
   public static byte[] matMulModel() {
@@ -231,6 +240,7 @@ public final class GemmRoofline {
     final int batch = 16;
     try (InferenceEngine engine = InferenceEngine.open(modelDir, ExecutionProvider.CPU)) {
       ModelManifest mf = engine.manifest();
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
       List<List<EngineSample>> batches = new ArrayList<>();
       for (int s = 0; s + batch <= samples.size(); s += batch) {
         List<EngineSample> part = new ArrayList<>();
@@ -244,6 +254,8 @@ public final class GemmRoofline {
       }
       double[] bestLayersMs = new double[batches.size()];
       double[] bestTotalMs = new double[batches.size()];
+      double[] bestCpuMs = new double[batches.size()];
+      Arrays.fill(bestCpuMs, Double.MAX_VALUE);
       Arrays.fill(bestLayersMs, Double.MAX_VALUE);
       Arrays.fill(bestTotalMs, Double.MAX_VALUE);
       long[] layerFlops = new long[batches.size()];
@@ -253,7 +265,9 @@ public final class GemmRoofline {
       }
       for (int r = 0; r < rounds; r++) {
         for (int k = 0; k < batches.size(); k++) {
+          long c0 = mx.getCurrentThreadCpuTime();
           List<SampleResult> out = engine.infer(batches.get(k), Policy.FULL);
+          bestCpuMs[k] = Math.min(bestCpuMs[k], (mx.getCurrentThreadCpuTime() - c0) / 1e6);
           double layersMs = 0;
           double totalMs = 0;
           long lf = 0;
@@ -279,7 +293,8 @@ public final class GemmRoofline {
       double lms = Arrays.stream(bestLayersMs).sum();
       double tms = Arrays.stream(bestTotalMs).sum();
       int n = batches.size() * batch;
-      return new Chain(lf / (lms * 1e6), af / (tms * 1e6), (long) (lf / n), n);
+      double cms = Arrays.stream(bestCpuMs).sum();
+      return new Chain(lf / (lms * 1e6), af / (tms * 1e6), af / (cms * 1e6), (long) (lf / n), n);
     }
   }
 }

@@ -39,6 +39,13 @@ final class ResultWatcher implements AutoCloseable {
   /** CPU times (ns) of this JVM, the engine's batcher thread and the broker at one moment. */
   record CpuSnapshot(long wallNanos, long processNs, long engineThreadNs, long brokerNs) {}
 
+  /** CPU ns of this JVM's threads by group (task name, numbers dropped) when {@code count} seen. */
+  record ThreadCpu(long wallNanos, int count, long processNs, Map<String, Long> byGroup) {}
+
+  private static final long THREAD_SNAPSHOT_NANOS = 500_000_000L;
+  private volatile ThreadCpu threadsFirst;
+  private volatile ThreadCpu threadsLast;
+
   private final String bootstrap;
   private final Map<TopicPartition, Long> from;
   private final long brokerPid;
@@ -149,6 +156,14 @@ final class ResultWatcher implements AutoCloseable {
           }
           last = s;
           lastCount = seenAt.size();
+          // Every thread's CPU time is dearer (hundreds of threads): twice a second at most.
+          ThreadCpu tl = threadsLast;
+          if (threadsFirst == null) {
+            threadsFirst = threads(seenAt.size());
+            threadsLast = threadsFirst;
+          } else if (s.wallNanos() - tl.wallNanos() > THREAD_SNAPSHOT_NANOS) {
+            threadsLast = threads(seenAt.size());
+          }
         }
       }
     }
@@ -174,6 +189,59 @@ final class ResultWatcher implements AutoCloseable {
       }
     }
     return new CpuSnapshot(System.nanoTime(), process, engine, processCpuNanos(brokerPid));
+  }
+
+  private static ThreadCpu threads(int count) {
+    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    Map<String, Long> by = new HashMap<>();
+    for (ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+      if (t == null) {
+        continue;
+      }
+      long c = mx.getThreadCpuTime(t.getThreadId());
+      if (c > 0) {
+        by.merge(group(t.getThreadName()), c, Long::sum);
+      }
+    }
+    long process =
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getProcessCpuTime();
+    return new ThreadCpu(System.nanoTime(), count, process, by);
+  }
+
+  /** A thread's group: Flink's subtask suffix and every number dropped. */
+  static String group(String threadName) {
+    return threadName
+        .replaceAll("\\s*\\(\\d+/\\d+\\)#\\d+$", "")
+        .replaceAll("\\d+", "#")
+        .replaceAll("bench-#", "bench");
+  }
+
+  /**
+   * CPU ms per FrameSet by thread group between the first and the latest thread snapshot, the
+   * groups above 0.02 ms, largest first; {@code unattributed}: the process's CPU time that no live
+   * Java thread accounts for (GC and JIT threads, threads that ended in between, small groups).
+   */
+  Map<String, Double> cpuMsPerFrameSetByThread() {
+    ThreadCpu a = threadsFirst;
+    ThreadCpu b = threadsLast;
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    if (a == null || b == null || b.count() <= a.count()) {
+      return out;
+    }
+    int n = b.count() - a.count();
+    b.byGroup().entrySet().stream()
+        .map(
+            e ->
+                Map.entry(
+                    e.getKey(),
+                    (e.getValue() - a.byGroup().getOrDefault(e.getKey(), 0L)) / 1e6 / n))
+        .filter(e -> e.getValue() > 0.02)
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+        .forEach(e -> out.put(e.getKey(), e.getValue()));
+    double listed = out.values().stream().mapToDouble(Double::doubleValue).sum();
+    out.put("unattributed", (b.processNs() - a.processNs()) / 1e6 / n - listed);
+    return out;
   }
 
   /** utime + stime of a process from /proc (Linux), ns; -1 where unavailable. */

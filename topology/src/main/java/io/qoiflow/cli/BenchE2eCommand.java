@@ -162,7 +162,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
 
   @Option(
       names = "--chain-rounds",
-      defaultValue = "5",
+      defaultValue = "10",
       description = "Rounds for the chain (${DEFAULT-VALUE}).")
   int chainRounds;
 
@@ -234,6 +234,7 @@ public final class BenchE2eCommand implements Callable<Integer> {
     ObjectNode c = root.putObject("chain");
     c.put("layer_gflops_b16", chain.gflops());
     c.put("engine_gflops_b16", chain.engineGflops());
+    c.put("engine_gflops_b16_thread_cpu", chain.engineGflopsCpu());
     c.put("layer_flops_per_sample", chain.layerFlopsPerSample());
     c.put("samples", chain.samples());
     c.put("fraction_of_gemm", chain.gflops() / peak);
