@@ -14,13 +14,17 @@ import io.qoiflow.simulator.Simulator;
 import io.qoiflow.topology.JobConfig;
 import io.qoiflow.topology.KafkaIo;
 import io.qoiflow.topology.QoiFlowJob;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,6 +39,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -200,7 +205,7 @@ public final class E2eBench {
     } finally {
       broker.close();
       try (var files = Files.walk(checkpointDir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
       }
     }
     root.put("framesets_per_run", samples.size());
@@ -397,7 +402,7 @@ public final class E2eBench {
             both++;
           }
         }
-        Map<String, Double> where = new java.util.LinkedHashMap<>();
+        Map<String, Double> where = new LinkedHashMap<>();
         where.put("kafka_in_join_handoff_sink_write", both == 0 ? Double.NaN : ingest / both);
         Map<String, Double> stages = stageMeans(measuredResults);
         stages.forEach(where::put);
@@ -431,15 +436,13 @@ public final class E2eBench {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     try (Admin admin = Admin.create(props)) {
-      Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (var e : Topics.all(s.partitions()).entrySet()) {
         if (e.getKey().startsWith("frames.")
             || e.getKey().equals(Topics.QA_QUESTIONS)
             || e.getKey().equals(Topics.TELEMETRY)) {
           for (int part = 0; part < e.getValue(); part++) {
-            latest.put(
-                new TopicPartition(e.getKey(), part),
-                org.apache.kafka.clients.admin.OffsetSpec.latest());
+            latest.put(new TopicPartition(e.getKey(), part), OffsetSpec.latest());
           }
         }
       }
@@ -484,7 +487,7 @@ public final class E2eBench {
   }
 
   /** Mean per FrameSet of the latency breakdown each result carries. */
-  private static Map<String, Double> stageMeans(java.util.Collection<FusionResult> results) {
+  private static Map<String, Double> stageMeans(Collection<FusionResult> results) {
     double queue = 0;
     double decode = 0;
     double controller = 0;
@@ -501,7 +504,7 @@ public final class E2eBench {
       fusion += l.getFusionMs();
     }
     int n = Math.max(1, results.size());
-    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    Map<String, Double> m = new LinkedHashMap<>();
     m.put("queue", queue / n);
     m.put("decode", decode / n);
     m.put("controller", controller / n);
@@ -512,7 +515,7 @@ public final class E2eBench {
     return m;
   }
 
-  private static long wrongBudget(java.util.Collection<FusionResult> results, double budget) {
+  private static long wrongBudget(Collection<FusionResult> results, double budget) {
     return results.stream().filter(r -> Math.abs(r.getBudgetFraction() - budget) > 1e-9).count();
   }
 
@@ -534,7 +537,7 @@ public final class E2eBench {
             topic,
             null,
             f.getCaptureTime().toEpochMilli(),
-            f.getRigId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            f.getRigId().getBytes(StandardCharsets.UTF_8),
             serde.encode(f)));
   }
 }

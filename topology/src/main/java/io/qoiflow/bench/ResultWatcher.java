@@ -12,11 +12,12 @@ import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -92,7 +93,7 @@ final class ResultWatcher implements AutoCloseable {
   /** Committed dead letters from {@code from} to the end, counted by reason code. */
   static Map<String, Integer> deadLetterReasons(String bootstrap, Map<TopicPartition, Long> from) {
     SingleObjectSerde<DeadLetter> serde = SingleObjectSerde.forClass(DeadLetter.class);
-    Map<String, Integer> out = new java.util.TreeMap<>();
+    Map<String, Integer> out = new TreeMap<>();
     try (KafkaConsumer<byte[], byte[]> c = consumer(bootstrap, "read_committed")) {
       c.assign(from.keySet());
       from.forEach(c::seek);
@@ -225,7 +226,7 @@ final class ResultWatcher implements AutoCloseable {
   Map<String, Double> cpuMsPerFrameSetByThread() {
     ThreadCpu a = threadsFirst;
     ThreadCpu b = threadsLast;
-    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    Map<String, Double> out = new LinkedHashMap<>();
     if (a == null || b == null || b.count() <= a.count()) {
       return out;
     }
@@ -310,11 +311,6 @@ final class ResultWatcher implements AutoCloseable {
       Thread.sleep(20);
     }
     return writtenAt.size() >= n;
-  }
-
-  /** Keys seen on the written side, for callers that filter by capture time. */
-  List<String> writtenKeys() {
-    return new ArrayList<>(writtenAt.keySet());
   }
 
   @Override
