@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Performance measurements (see docs/BENCHMARKS.md).",
-    subcommands = {BenchCommand.Engine.class})
+    subcommands = {BenchCommand.Engine.class, BenchE2eCommand.class})
 public final class BenchCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
