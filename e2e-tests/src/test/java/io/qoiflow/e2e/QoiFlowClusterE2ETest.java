@@ -900,7 +900,17 @@ class QoiFlowClusterE2ETest {
             d.missing(),
             d.duplicated(),
             restarts() - r0));
-    assertThat(downs).as("budget down-steps by the CEP during overload").isGreaterThan(0);
+    // The light load may not have raised the budget off the lowest level within its time (up-steps
+    // wait for calm readings and a cool-down); from there the CEP has nothing to step down, and
+    // what must hold is that the overload kept it there.
+    double lowestLevel = io.qoiflow.operators.functions.BudgetLevels.defaults().fractions()[0];
+    if (startBudget > lowestLevel + 1e-9) {
+      assertThat(downs).as("budget down-steps by the CEP during overload").isGreaterThan(0);
+    } else {
+      assertThat(during)
+          .as("no up-step during overload from the lowest level")
+          .allMatch(x -> x.getBudgetFraction() <= x.getPreviousBudgetFraction());
+    }
     assertThat(bpMax).as("back-pressure seen").isGreaterThan(0.1);
     assertThat(rssMax)
         .as("TaskManager RSS (MiB) within process size + 1 GiB")
