@@ -85,8 +85,8 @@ class Preset:
 
 PRESETS = {
     # the committed model: stage 1 with unimodal auxiliary heads and 10% extra modality dropout
-    # (25%/33% controllers distilled: they react to corruption; 50%/67% have too many
-    # allocations to enumerate and keep the straight-through recipe)
+    # (admn@25/33 distilled: they react to corruption; admn@50/67 keep the straight-through
+    # recipe -- a distilled admn@50 reacted but lost accuracy, see docs/TRAINING.md)
     "full": Preset(
         "full",
         "admn-sim-v1",
