@@ -576,8 +576,10 @@ def write_report(results, manifest, info, docs: Path, log=print):
     if sens:
         lines += [
             "",
-            "Why the allocation does not follow the QoI estimates, what was tried and measured: "
-            'docs/TRAINING.md, section "Stage 2: why the controllers do not react".',
+            "Why controllers trained with the Gumbel/straight-through loop keep one allocation "
+            "whatever the QoI estimates, and how per-sample target allocations (recipe option "
+            '`ctrl_targets`, "distill") make them react: docs/TRAINING.md, section "Stage 2: '
+            'why the controllers do not react".',
             "",
             "How much the admn controllers' layer logits depend on their input: spread of each "
             "logit over the clean test samples (mean over layers), the largest change of a mean "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .model import (
     AEDecoder,
     Controller,
     budget_layers,
+    forced_and_candidates,
     gumbel_topk_st,
     loc_loss,
 )
@@ -309,6 +311,99 @@ def train_controller(
             )
     ctrl.eval()
     return {"steps": steps, "corr_warmup": corr_warmup, "seconds": time.time() - t0}
+
+
+# ----------------------------------------------------------------------------------------------
+# stage 2 by per-sample targets ("distill"): see docs/TRAINING.md, "Stage 2: why the controllers
+# do not react" -- the Gumbel/straight-through loop above learns one static allocation per budget
+# ----------------------------------------------------------------------------------------------
+def _spread(k: int, lm: int) -> list:
+    """k of lm layer indices, evenly spread from the first to the last."""
+    return [0] if k == 1 else [int(math.floor(t * (lm - 1) / (k - 1) + 0.5)) for t in range(k)]
+
+
+@torch.no_grad()
+def best_allocations(model, data: Arrays, pct: int, chunk: int = 500) -> torch.Tensor:
+    """Per sample: the layer mask (evenly spread layers per modality) whose per-sample task loss
+    is lowest among all per-modality counts summing to the budget. (N, M*Lm) bool."""
+    cfg, lm = model.cfg, model.cfg.layers_per_modality
+    L = budget_layers(pct, cfg.total_layers)
+    allocs = [c for c in itertools.product(range(1, lm + 1), repeat=len(MODALITIES)) if sum(c) == L]
+    out = torch.zeros(len(data), cfg.total_layers, dtype=torch.bool)
+    u = cfg.cov_unit_cm
+    for s in range(0, len(data), chunk):
+        b = data.take(torch.arange(s, min(len(data), s + chunk)))
+        cache = {}
+        for i, m in enumerate(MODALITIES):
+            bb = model.backbones[m]
+            x0 = bb.embed(b.frames[m])
+            for k in range(1, lm + 1):
+                x = x0
+                for li in _spread(k, lm):
+                    x = bb.layers[li](x)
+                cache[(m, k)] = x[:, 0] * b.present[:, i : i + 1]
+        losses = []
+        for c in allocs:
+            cls = torch.stack([cache[(m, k)] for m, k in zip(MODALITIES, c, strict=True)], 1)
+            mean, cov, logits = model.fusion(cls, b.present, return_logits=True)
+            d, cv = (b.xy - mean) / u, cov / u**2
+            det = cv[:, 0, 0] * cv[:, 1, 1] - cv[:, 0, 1] * cv[:, 1, 0]
+            maha = (d[:, 0] ** 2 * cv[:, 1, 1] + d[:, 1] ** 2 * cv[:, 0, 0]) / det
+            maha = maha - 2 * d[:, 0] * d[:, 1] * cv[:, 0, 1] / det
+            nll = 0.5 * (maha + torch.log(det))
+            dist = torch.sqrt((d**2).sum(-1) + 1e-8)
+            ce = F.cross_entropy(logits, b.cls, reduction="none")
+            losses.append(nll + 0.5 * dist + ce)
+        best = torch.stack(losses, 1).argmin(1)
+        for r, j in enumerate(best.tolist()):
+            for i, k in enumerate(allocs[j]):
+                if b.present[r, i] > 0:
+                    for li in _spread(k, lm):
+                        out[s + r, i * lm + li] = True
+    return out
+
+
+def train_distilled(
+    ctrl: Controller,
+    data: Arrays,
+    target: torch.Tensor,
+    steps: int,
+    batch: int = 32,
+    lr: float = 2e-3,
+    seed: int = 102,
+    warmup: int = 300,
+    log=None,
+    name: str = "",
+) -> dict:
+    """The logit head learns the per-sample best allocations `target` (BCE on the candidate
+    layers), the corruption head its labels (L1), as in admn; no backbone in the loop.
+    warmup: steps of corruption-only training first."""
+    t0 = time.time()
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    lm = ctrl.cfg.layers_per_modality
+    params = [p for p in ctrl.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    ctrl.train()
+    for step in range(warmup + steps):
+        cosine_lr(opt, step, warmup + steps, lr, warmup=20)
+        idx = rng.integers(0, len(data), batch)
+        b = drop_modalities(data.take(idx), rng, 0.0)
+        logits, qoi = ctrl(b.frames, b.present)
+        loss = corruption_loss(qoi, b)
+        if step >= warmup:
+            _, cand = forced_and_candidates(b.present, lm)
+            t = target[torch.as_tensor(idx)].float()
+            bce = F.binary_cross_entropy_with_logits(logits, t, reduction="none")
+            loss = loss + (bce * cand).sum() / cand.sum().clamp_min(1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (step + 1) % 300 == 0 or step == warmup + steps - 1:
+            msg = f"distill {step + 1}/{warmup + steps} loss {float(loss.detach()):.3f}"
+            log_line(log, f"ctrl {name} {msg}")
+    ctrl.eval()
+    return {"steps": steps, "corr_warmup": warmup, "seconds": time.time() - t0}
 
 
 def pretrain_ae(ctrl: Controller, data: Arrays, steps: int, batch=64, lr=2e-3, seed=0, log=None):

@@ -150,3 +150,46 @@ def test_controller_outputs():
         logits, qoi = c(frames(2), torch.ones(2, 5), budget)
         assert logits.shape == (2, 40) and qoi.shape == (2, 5)
         assert torch.all((qoi >= 0) & (qoi <= 1))
+
+
+def test_best_allocations_is_the_per_sample_argmin_over_spread_counts():
+    import itertools
+
+    import torch.nn.functional as F
+
+    from qoiflow_train.train import Arrays, _spread, best_allocations
+
+    torch.manual_seed(0)
+    model = ADMN(TINY).eval()
+    n, lm = 4, TINY.layers_per_modality
+    g = torch.Generator().manual_seed(1)
+    data = Arrays(
+        frames(n, seed=2),
+        torch.ones(n, 5),
+        torch.rand(n, 2, generator=g) * 200 - 100,
+        torch.randint(0, 3, (n,), generator=g),
+        torch.zeros(n, 5),
+        torch.zeros(n, 5, dtype=torch.long),
+    )
+    L = budget_layers(25, TINY.total_layers)
+    best = best_allocations(model, data, 25, chunk=3)  # two chunks
+    assert best.shape == (n, TINY.total_layers) and torch.all(best.sum(1) == L)
+    assert torch.all(best[:, ::lm])  # every present modality keeps its first layer
+    losses = []
+    for c in itertools.product(range(1, lm + 1), repeat=5):
+        if sum(c) != L:
+            continue
+        mask = torch.zeros(n, TINY.total_layers)
+        for i, k in enumerate(c):
+            mask[:, [i * lm + li for li in _spread(k, lm)]] = 1.0
+        with torch.no_grad():
+            mean, cov, logits = model.forward_masked(data.frames, data.present, mask)
+        per = [
+            float(loc_loss(mean[j : j + 1], cov[j : j + 1], data.xy[j : j + 1]))
+            + float(F.cross_entropy(logits[j : j + 1], data.cls[j : j + 1]))
+            for j in range(n)
+        ]
+        losses.append((per, mask.bool()))
+    for j in range(n):
+        per, mask = min(losses, key=lambda t: t[0][j])
+        assert torch.equal(best[j], mask[j]), j
