@@ -55,9 +55,12 @@ class _Ctrl(nn.Module):
         return self.c(frames, present, budget)
 
 
-def _export(module, args, path: Path, in_names, out_names):
+def export_onnx(module, args, path: Path, in_names, out_names, dyn=None):
+    """Legacy-exporter ONNX at OPSET, IR <= 10 (ORT 1.30 rejects newer), checked. `dyn`: the
+    dynamic axes; by default axis 0 ("B") of every input and output."""
     module.eval()
-    dyn = {n: {0: "B"} for n in list(in_names) + list(out_names)}
+    if dyn is None:
+        dyn = {n: {0: "B"} for n in list(in_names) + list(out_names)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -256,14 +259,14 @@ def export_model(
         for m in MODALITIES:
             emb = model.backbones[m].embed
             rel = f"graphs/embed.{m}.onnx"
-            _export(emb, [ft[m]], out_dir / rel, ["frames"], ["tokens"])
+            export_onnx(emb, [ft[m]], out_dir / rel, ["frames"], ["tokens"])
             tokens[m] = emb(ft[m])
             register(f"embed.{m}", rel, {"frames": frames[m]}, [tokens[m].numpy()], ["tokens"])
         for m in MODALITIES:
             x = tokens[m]
             for li, blk in enumerate(model.backbones[m].layers):
                 rel = f"graphs/layer.{m}.{li}.onnx"
-                _export(blk, [x], out_dir / rel, ["x"], ["y"])
+                export_onnx(blk, [x], out_dir / rel, ["x"], ["y"])
                 y = blk(x)
                 register(f"layer.{m}.{li}", rel, {"x": x.numpy()}, [y.numpy()], ["y"])
                 x = y
@@ -278,7 +281,7 @@ def export_model(
         cls_in = torch.stack(cls_in, 1)
         fus = _Fusion(model.fusion)
         rel = "graphs/fusion.onnx"
-        _export(
+        export_onnx(
             fus, [cls_in, pt], out_dir / rel, ["cls", "present"], ["mean", "cov", "class_probs"]
         )
         fo = [t.numpy() for t in fus(cls_in, pt)]
@@ -311,7 +314,7 @@ def export_model(
                 in_names.append("budget")
                 feeds["budget"] = bud.numpy()
             rel = f"graphs/{key}.onnx"
-            _export(wrap, args, out_dir / rel, in_names, ["layer_logits", "qoi"])
+            export_onnx(wrap, args, out_dir / rel, in_names, ["layer_logits", "qoi"])
             outs = [t.numpy() for t in wrap(*args)]
             register(key, rel, feeds, outs, ["layer_logits", "qoi"])
             ctrl_keys[key] = c

@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
 import torch.nn as nn
 from tokenizers import Tokenizer
 from torch.utils.flop_counter import FlopCounterMode
 
+from qoiflow_train.export import export_onnx
 from qoiflow_train.mpnp import (
     EOS,
     MAX_NEW_TOKENS,
@@ -42,7 +41,6 @@ from qoiflow_train.mpnp import (
 )
 from qoiflow_train.mpnp_train import USES_LORA
 
-OPSET = 17
 INPUT_SHAPES = {"camera": (3, 48, 48), "lidar": (2, 16, 128)}
 # Wire dtypes of SensorFrame (docs/MODEL_FORMAT.md: manifest inputs repeat the wire contract).
 WIRE_DTYPES = {"camera": "uint8", "lidar": "float32"}
@@ -81,27 +79,6 @@ class _Lm(nn.Module):
         return self.lm(ids, prefix_k, prefix_v, connected, lora_on)
 
 
-def _export(module, args, path: Path, in_names, out_names, dyn):
-    module.eval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            module,
-            tuple(args),
-            str(path),
-            input_names=list(in_names),
-            output_names=list(out_names),
-            dynamic_axes=dyn,
-            opset_version=OPSET,
-            dynamo=False,
-        )
-    model = onnx.load(str(path))
-    if model.ir_version > 10:
-        model.ir_version = 10
-        onnx.save(model, str(path))
-    onnx.checker.check_model(model, full_check=True)
-
-
 def export_graphs(folder: Path, cfg, lm, prefixes) -> dict:
     gdir = folder / "graphs"
     gdir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +87,7 @@ def export_graphs(folder: Path, cfg, lm, prefixes) -> dict:
         x = torch.rand(2, *INPUT_SHAPES[m]) * (255.0 if m == "camera" else 10.0)
         path = gdir / f"prefix_{m}.onnx"
         dyn = {"frame": {0: "B"}, "prefix_k": {0: "B"}, "prefix_v": {0: "B"}}
-        _export(pre, [x], path, ["frame"], ["prefix_k", "prefix_v"], dyn)
+        export_onnx(pre, [x], path, ["frame"], ["prefix_k", "prefix_v"], dyn)
         with torch.no_grad(), FlopCounterMode(display=False) as fc:
             pre(x[:1])
         graphs[f"prefix_{m}"] = {"file": f"graphs/{path.name}", "flops": int(fc.get_total_flops())}
@@ -124,7 +101,7 @@ def export_graphs(folder: Path, cfg, lm, prefixes) -> dict:
     dyn["ids"] = {0: "B", 1: "T"}
     dyn["logits"] = {0: "B", 1: "T"}
     path = gdir / "lm.onnx"
-    _export(_Lm(lm), args, path, names, ["logits"], dyn)
+    export_onnx(_Lm(lm), args, path, names, ["logits"], dyn)
     graphs["lm"] = {"file": "graphs/lm.onnx"}
     return graphs
 
