@@ -22,28 +22,17 @@ import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Collectors;
-import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -114,12 +103,13 @@ class QaStageIntegrationTest {
 
     SingleObjectSerde<SensorFrame> frameSerde = SingleObjectSerde.forClass(SensorFrame.class);
     SingleObjectSerde<QaQuestion> questionSerde = SingleObjectSerde.forClass(QaQuestion.class);
-    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+    try (KafkaProducer<byte[], byte[]> producer = BrokerIo.producer(broker.bootstrapServers())) {
       for (LabelledSample s : samples) {
         for (SensorFrame f : s.getFrames()) {
           String topic = "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
           producer.send(
-              record(topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), frameSerde.encode(f)));
+              BrokerIo.record(
+                  topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), frameSerde.encode(f)));
         }
       }
       List<QaQuestion> all = new ArrayList<>(questions);
@@ -127,7 +117,7 @@ class QaStageIntegrationTest {
       all.add(tooLong);
       for (QaQuestion q : all) {
         producer.send(
-            record(
+            BrokerIo.record(
                 Topics.QA_QUESTIONS,
                 q.getRigId(),
                 q.getAskedTime().toEpochMilli(),
@@ -170,8 +160,10 @@ class QaStageIntegrationTest {
     QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
     env.execute("qoiflow-qa-it");
 
-    List<QaAnswer> answers = readAll(Topics.RESULTS_QA, QaAnswer.class);
-    List<DeadLetter> dead = readAll(Topics.DEADLETTER, DeadLetter.class);
+    List<QaAnswer> answers =
+        BrokerIo.readAll(broker.bootstrapServers(), Topics.RESULTS_QA, QaAnswer.class);
+    List<DeadLetter> dead =
+        BrokerIo.readAll(broker.bootstrapServers(), Topics.DEADLETTER, DeadLetter.class);
     List<String> deadIds =
         dead.stream()
             .map(DeadLetter::getMessage)
@@ -228,47 +220,5 @@ class QaStageIntegrationTest {
         .setText(text)
         .setQuestionType(null)
         .build();
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20);
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private static ProducerRecord<byte[], byte[]> record(
-      String topic, String key, long t, byte[] value) {
-    return new ProducerRecord<>(topic, null, t, key.getBytes(), value);
-  }
-
-  private static <T extends SpecificRecordBase> List<T> readAll(String topic, Class<T> type)
-      throws Exception {
-    SingleObjectSerde<T> serde = SingleObjectSerde.forClass(type);
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    List<T> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions =
-          c.partitionsFor(topic).stream()
-              .map(i -> new TopicPartition(topic, i.partition()))
-              .toList();
-      c.assign(partitions);
-      c.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = c.endOffsets(partitions);
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (System.currentTimeMillis() < deadline
-          && partitions.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(serde.decode(r.value()));
-        }
-      }
-    }
-    return out;
   }
 }

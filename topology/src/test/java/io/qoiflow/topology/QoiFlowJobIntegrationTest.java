@@ -18,26 +18,16 @@ import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,24 +120,27 @@ class QoiFlowJobIntegrationTest {
       }
     }
     SingleObjectSerde<SensorFrame> serde = SingleObjectSerde.forClass(SensorFrame.class);
-    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+    try (KafkaProducer<byte[], byte[]> producer = BrokerIo.producer(broker.bootstrapServers())) {
       for (LabelledSample s : samples) {
         for (SensorFrame f : s.getFrames()) {
           String topic = "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
           producer.send(
-              record(topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), serde.encode(f)));
+              BrokerIo.record(
+                  topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), serde.encode(f)));
         }
       }
       // Bad input around the good: it must leave as dead letters and leave the rest unaffected.
-      producer.send(record(Topics.FRAMES_CAMERA, "rig-0", 0, new byte[] {1, 2, 3}));
-      producer.send(record(Topics.FRAMES_DEPTH, "rig-0", 0, new byte[0]));
+      producer.send(BrokerIo.record(Topics.FRAMES_CAMERA, "rig-0", 0, new byte[] {1, 2, 3}));
+      producer.send(BrokerIo.record(Topics.FRAMES_DEPTH, "rig-0", 0, new byte[0]));
       producer.flush();
     }
 
     runJob(config("acc-group", "--initial-budget", String.valueOf(BUDGET)));
 
-    List<FusionResult> results = readAll(Topics.RESULTS_FUSION, FusionResult.class);
-    List<DeadLetter> dead = readAll(Topics.DEADLETTER, DeadLetter.class);
+    List<FusionResult> results =
+        BrokerIo.readAll(broker.bootstrapServers(), Topics.RESULTS_FUSION, FusionResult.class);
+    List<DeadLetter> dead =
+        BrokerIo.readAll(broker.bootstrapServers(), Topics.DEADLETTER, DeadLetter.class);
 
     assertThat(results)
         .as(
@@ -201,17 +194,19 @@ class QoiFlowJobIntegrationTest {
     }
     scenario.add(telemetry(t0 + 4000, 0.6, true, 80)); // throttled ...
     scenario.add(telemetry(t0 + 5000, 0.6, false, 90)); // ... then hot: step down
-    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+    try (KafkaProducer<byte[], byte[]> producer = BrokerIo.producer(broker.bootstrapServers())) {
       for (Telemetry t : scenario) {
         producer.send(
-            record(Topics.TELEMETRY, "pool-0", t.getTime().toEpochMilli(), serde.encode(t)));
+            BrokerIo.record(
+                Topics.TELEMETRY, "pool-0", t.getTime().toEpochMilli(), serde.encode(t)));
       }
       producer.flush();
     }
 
     runJob(config("budget-group", "--initial-budget", "1.0"));
 
-    List<BudgetDecision> decisions = readAll(Topics.BUDGET, BudgetDecision.class);
+    List<BudgetDecision> decisions =
+        BrokerIo.readAll(broker.bootstrapServers(), Topics.BUDGET, BudgetDecision.class);
     assertThat(decisions)
         .extracting(BudgetDecision::getReason, BudgetDecision::getBudgetFraction)
         .containsExactly(
@@ -242,48 +237,5 @@ class QoiFlowJobIntegrationTest {
 
   private static String key(String rig, long t) {
     return rig + "@" + t;
-  }
-
-  private static KafkaProducer<byte[], byte[]> producer() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20);
-    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-  }
-
-  private static ProducerRecord<byte[], byte[]> record(
-      String topic, String key, long t, byte[] value) {
-    return new ProducerRecord<>(topic, null, t, key.getBytes(), value);
-  }
-
-  /** Every committed record of a topic (read_committed), decoded. */
-  static <T extends SpecificRecordBase> List<T> readAll(String topic, Class<T> type)
-      throws Exception {
-    SingleObjectSerde<T> serde = SingleObjectSerde.forClass(type);
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    List<T> out = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      var partitions =
-          c.partitionsFor(topic).stream()
-              .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition()))
-              .toList();
-      c.assign(partitions);
-      c.seekToBeginning(partitions);
-      Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(partitions);
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (System.currentTimeMillis() < deadline
-          && partitions.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(serde.decode(r.value()));
-        }
-      }
-    }
-    return out;
   }
 }
