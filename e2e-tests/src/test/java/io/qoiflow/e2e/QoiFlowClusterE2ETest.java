@@ -13,6 +13,7 @@ import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.topology.ModelLocator;
 import java.io.DataInputStream;
@@ -248,8 +249,48 @@ class QoiFlowClusterE2ETest {
     return w;
   }
 
-  /** Exactly-once figures of one workload, from the read_committed results. */
-  private record Delivery(int expected, int delivered, int missing, int duplicated, double waitS) {}
+  /**
+   * Exactly-once and completeness figures of one workload, from the read_committed results and dead
+   * letters: {@code fusedShort} results were computed on fewer modalities than were sent for their
+   * set; {@code deadLetters} counts the dead letters of the workload's own rigs by reason.
+   */
+  private record Delivery(
+      int expected,
+      int delivered,
+      int missing,
+      int duplicated,
+      double waitS,
+      int fusedShort,
+      Map<String, Long> deadLetters) {
+
+    long late() {
+      return deadLetters.getOrDefault("late", 0L);
+    }
+
+    /** Share of the delivered sets fused with every modality that was sent. */
+    double completeShare() {
+      return delivered == 0 ? 1.0 : (delivered - fusedShort) / (double) delivered;
+    }
+
+    String completeness() {
+      return String.format(
+          Locale.ROOT,
+          "complete sets %d/%d (%.2f%%), fused short %d; dead letters of its rigs %s",
+          delivered - fusedShort,
+          delivered,
+          100 * completeShare(),
+          fusedShort,
+          deadLetters);
+    }
+
+    /** No frame of the workload came late, and at least 99.9% of its sets were fused whole. */
+    void assertWhole(String scenario) {
+      assertThat(late()).as(scenario + ": late frames (" + completeness() + ")").isZero();
+      assertThat(completeShare())
+          .as(scenario + ": share of complete sets (" + completeness() + ")")
+          .isGreaterThanOrEqualTo(0.999);
+    }
+  }
 
   /**
    * Waits until every expected result is visible (or {@code timeoutS}), then one more checkpoint
@@ -276,7 +317,54 @@ class QoiFlowClusterE2ETest {
       duplicated += c - 1;
     }
     int delivered = (int) expected.stream().filter(counts::containsKey).count();
-    return new Delivery(expected.size(), delivered, missing, duplicated, waitS);
+    // Fused short: the result lacks a modality whose frame was sent for its set.
+    Map<String, LabelledSample> sent = w.expected();
+    int fusedShort = 0;
+    for (FusionResult r : results.values(r -> sent.containsKey(key(r)))) {
+      Set<Modality> present = new HashSet<>();
+      r.getModalities().stream()
+          .filter(m -> m.getPresent())
+          .forEach(m -> present.add(m.getModality()));
+      if (!present.containsAll(
+          sent.get(key(r)).getFrames().stream().map(SensorFrame::getModality).toList())) {
+        fusedShort++;
+      }
+    }
+    return new Delivery(
+        expected.size(), delivered, missing, duplicated, waitS, fusedShort, deadLettersOf(prefix));
+  }
+
+  /** Notes a workload's completeness in its scenario's summary, then asserts it. */
+  private void whole(String scenario, String workload, Delivery d) {
+    note(scenario, workload + ": " + d.completeness());
+    d.assertWhole(scenario + " (" + workload + ")");
+  }
+
+  /** Dead letters of frames of the rigs {@code prefix-*}, by reason. */
+  private Map<String, Long> deadLettersOf(String prefix) {
+    Map<String, Long> by = new TreeMap<>();
+    for (DeadLetter dl : deadLetters.values(dl -> dl.getOriginalBytes() != null)) {
+      String rig = rigOf(dl);
+      if (rig != null && rig.startsWith(prefix + "-")) {
+        by.merge(dl.getReasonCode(), 1L, Long::sum);
+      }
+    }
+    return by;
+  }
+
+  private static final SingleObjectSerde<SensorFrame> FRAMES =
+      SingleObjectSerde.forClass(SensorFrame.class);
+
+  /** The rig of a dead-lettered frame, or null when its bytes are not a decodable frame. */
+  private static String rigOf(DeadLetter dl) {
+    try {
+      java.nio.ByteBuffer b = dl.getOriginalBytes().duplicate();
+      byte[] bytes = new byte[b.remaining()];
+      b.get(bytes);
+      return FRAMES.decode(bytes).getRigId();
+    } catch (RuntimeException notAFrame) {
+      return null;
+    }
   }
 
   private static String key(FusionResult r) {
@@ -325,6 +413,7 @@ class QoiFlowClusterE2ETest {
             seconds));
     assertThat(d.missing()).as("missing results").isZero();
     assertThat(d.duplicated()).as("duplicated results").isZero();
+    whole("a. steady", "steady", d);
 
     // The same samples through the engine alone, each at the budget its result was computed with.
     Map<String, LabelledSample> samples = w.expected();
@@ -402,6 +491,7 @@ class QoiFlowClusterE2ETest {
             Locale.ROOT,
             "engine alone at full budget in the test JVM: %.1f samples/s (batches of 16)",
             engineCapacity));
+    assertThat(agree).as("results within 0.5 cm of the engine alone's").isEqualTo(n);
     assertThat(jobErr).isCloseTo(engineErr, org.assertj.core.data.Percentage.withPercentage(10));
     assertThat(Math.abs(jobCorrect - engineCorrect) / (double) n).isLessThanOrEqualTo(0.05);
   }
@@ -499,6 +589,7 @@ class QoiFlowClusterE2ETest {
     note("d. bad input", String.join("; ", lines));
     assertThat(lines).allSatisfy(l -> assertThat(l).doesNotContain("expected"));
     assertThat(right).isEqualTo(cases.size());
+    whole("d. bad input", "good FrameSets", d);
     assertThat(d.missing()).isZero();
     assertThat(d.duplicated()).isZero();
     assertThat(restartsAfter).as("restarts").isEqualTo(restartsBefore);
@@ -565,6 +656,7 @@ class QoiFlowClusterE2ETest {
             recoveries));
     assertThat(killed).hasSize(3);
     assertThat(restartsAfter - restartsBefore).isGreaterThanOrEqualTo(3);
+    whole("b. TaskManager kill -9 ×3", "stream across the kills", d);
     assertThat(d.missing()).isZero();
     assertThat(d.duplicated()).isZero();
   }
@@ -662,6 +754,7 @@ class QoiFlowClusterE2ETest {
             restartsOfResumed));
     assertThat(uidsWithoutState).as("documented uids without state in the savepoint").isEmpty();
     assertThat(verticesAfter).isEqualTo(verticesBefore);
+    whole("f. savepoint stop/resume", "stream across the savepoint", d);
     assertThat(d.missing()).isZero();
     assertThat(d.duplicated()).isZero();
   }
@@ -728,6 +821,7 @@ class QoiFlowClusterE2ETest {
             d.duplicated(),
             restartsAfter - restartsBefore,
             cluster.rest().jobState(jobId)));
+    whole("c. broker restart", "stream across the outage", d);
     assertThat(d.missing()).isZero();
     assertThat(d.duplicated()).isZero();
   }
@@ -781,6 +875,8 @@ class QoiFlowClusterE2ETest {
     }
     Delivery cd = delivery(calm, "ecalm", 120);
     assertThat(cd.missing() + cd.duplicated()).isZero();
+    whole("e. overload", "backlog probe", pd);
+    whole("e. overload", "light load", cd);
     progress(
         String.format(
             Locale.ROOT,
@@ -921,6 +1017,7 @@ class QoiFlowClusterE2ETest {
     assertThat(rssMax)
         .as("TaskManager RSS (MiB) within process size + 1 GiB")
         .isLessThan(2048 + 1024);
+    whole("e. overload", "overload", d);
     assertThat(d.missing()).isZero();
     assertThat(d.duplicated()).isZero();
   }

@@ -91,6 +91,7 @@ final class RecordFixtures {
             .setQuestions(List.of(question()))
             .setBudgetFraction(0.33)
             .setEmittedTime(T0.plusMillis(20))
+            .setExpected(List.of(Modality.values()))
             .build(),
         Telemetry.newBuilder()
             .setPoolId("pool-a")
@@ -144,6 +145,9 @@ final class RecordFixtures {
             .setLatency(latency)
             .setDegraded(true)
             .setDegradedReason("inference-timeout")
+            .setModalitiesExpected(5)
+            .setModalitiesPresent(4)
+            .setMissingModalities(List.of(Modality.DEPTH))
             .build(),
         QaAnswer.newBuilder()
             .setQuestionId("q-1")

@@ -37,6 +37,30 @@ class ReplayPublisherTest {
     }
   }
 
+  /**
+   * A replay faster than real time, started now, never stamps a record ahead of the clock at the
+   * moment it is sent (a job would dead-letter it as future-timestamp); at speed 0 the scenario
+   * ends now, at speed 1 it starts now.
+   */
+  @Test
+  void aFastReplayNeverStampsAheadOfTheClock() throws Exception {
+    Scenario s = new Scenario("fast", 3, 10, 1, 5, List.of(), null, 0, Scenario.Faults.NONE);
+    for (double speed : new double[] {0, 6, 1}) {
+      long now = System.currentTimeMillis();
+      long start = ReplayPublisher.startTimeEndingNoLaterThanNow(s, speed, now);
+      List<Long> aheadMs = new ArrayList<>();
+      new ReplayPublisher(
+              s, (t, k, v, ts) -> aheadMs.add(ts - System.currentTimeMillis()), start, speed)
+          .run();
+      assertThat(aheadMs).as("speed %s", speed).hasSize(30 * 5).allMatch(a -> a <= 0);
+      if (speed == 0) {
+        assertThat(start).isEqualTo(now - 3000);
+      } else if (speed == 1) {
+        assertThat(start).isEqualTo(now);
+      }
+    }
+  }
+
   @Test
   void followsTheTimelineAndInjectsFaults() throws Exception {
     Scenario base = Scenario.load(Path.of("scenarios", "night-shift.yaml"));

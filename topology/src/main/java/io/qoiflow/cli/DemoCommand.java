@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.qoiflow.dashboard.Dashboard;
 import io.qoiflow.demo.LiveView;
 import io.qoiflow.local.LocalKafkaBroker;
+import io.qoiflow.records.Modality;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
@@ -35,8 +36,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -138,26 +137,27 @@ public final class DemoCommand implements Callable<Integer> {
       List<String> jobArgs =
           new ArrayList<>(
               List.of(
-                  "--bootstrap", bootstrap,
-                  "--model", modelDir.toString(),
-                  "--checkpoint-interval-ms", "1000",
-                  "--group-id", "qoiflow-demo",
-                  "--transactional-id-prefix", "qoiflow-demo"));
+                  "--bootstrap",
+                  bootstrap,
+                  "--model",
+                  modelDir.toString(),
+                  "--checkpoint-interval-ms",
+                  "1000",
+                  "--checkpoint-dir",
+                  stateDir.resolve("checkpoints").toUri().toString(),
+                  "--group-id",
+                  "qoiflow-demo",
+                  "--transactional-id-prefix",
+                  "qoiflow-demo"));
       Optional<Path> qaDir =
           "none".equals(qaModel)
               ? Optional.empty()
               : qaModel != null ? Optional.of(Path.of(qaModel)) : ModelLocator.defaultQaModel();
       qaDir.ifPresent(d -> jobArgs.addAll(List.of("--qa-model", d.toString())));
       JobConfig config = JobConfig.fromArgs(jobArgs.toArray(String[]::new));
-      // Checkpoints to files, as on a cluster: the join holds whole frames while sets fill, and a
-      // start-up backlog outgrows the JobManager's in-memory storage (5 MB per state).
-      Configuration flink = QoiFlowJob.jobConfiguration();
-      flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-      flink.set(
-          CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-          stateDir.resolve("checkpoints").toUri().toString());
       StreamExecutionEnvironment env =
-          StreamExecutionEnvironment.createLocalEnvironment(parallelism, flink);
+          StreamExecutionEnvironment.createLocalEnvironment(
+              parallelism, QoiFlowJob.jobConfiguration());
       QoiFlowJob.configure(env, config);
       KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
       QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
@@ -173,7 +173,7 @@ public final class DemoCommand implements Callable<Integer> {
       err.flush();
 
       Map<String, ObjectState> truth = new ConcurrentHashMap<>();
-      Set<String> frameSets = ConcurrentHashMap.newKeySet();
+      Map<String, Set<Modality>> frameSets = new ConcurrentHashMap<>();
       Set<String> questions = ConcurrentHashMap.newKeySet();
       AtomicReference<Throwable> replayFailure = new AtomicReference<>();
       Scenario played = s;
@@ -190,7 +190,11 @@ public final class DemoCommand implements Callable<Integer> {
 
       Map<String, Object> figures;
       CompletableFuture<String> stopped = null;
-      try (LiveView view = new LiveView(bootstrap, (rig, t) -> truth.get(key(rig, t)))) {
+      try (LiveView view =
+          new LiveView(
+              bootstrap,
+              (rig, t) -> truth.get(key(rig, t)),
+              (rig, t) -> frameSets.get(key(rig, t)))) {
         long startNanos = System.nanoTime();
         replay.start();
         double lastLineS = 0;
@@ -266,7 +270,7 @@ public final class DemoCommand implements Callable<Integer> {
       Scenario s,
       String bootstrap,
       Map<String, ObjectState> truth,
-      Set<String> frameSets,
+      Map<String, Set<Modality>> frameSets,
       Set<String> questions)
       throws InterruptedException {
     SingleObjectSerde<SensorFrame> frames = SingleObjectSerde.forClass(SensorFrame.class);
@@ -283,8 +287,10 @@ public final class DemoCommand implements Callable<Integer> {
                       if (topic.equals(Topics.SIM_TRUTH)) {
                         truth.put(key(key, ts), states.decode(value));
                       } else if (topic.startsWith("frames.")) {
-                        frames.decode(value);
-                        frameSets.add(key(key, ts));
+                        Modality m = frames.decode(value).getModality();
+                        frameSets
+                            .computeIfAbsent(key(key, ts), k -> ConcurrentHashMap.newKeySet())
+                            .add(m);
                       } else if (topic.equals(Topics.QA_QUESTIONS)) {
                         questions.add(questionSerde.decode(value).getQuestionId());
                       }
@@ -293,7 +299,8 @@ public final class DemoCommand implements Callable<Integer> {
                     }
                     producer.send(new ProducerRecord<>(topic, null, ts, key, value));
                   },
-                  System.currentTimeMillis(),
+                  ReplayPublisher.startTimeEndingNoLaterThanNow(
+                      s, speed, System.currentTimeMillis()),
                   speed)
               .withTruth(true);
       publisher.run();

@@ -11,11 +11,13 @@ import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -31,6 +33,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 public final class LiveView implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final BiFunction<String, Long, ObjectState> truth;
+  private final BiFunction<String, Long, Set<Modality>> sent;
   private final SingleObjectSerde<FusionResult> results =
       SingleObjectSerde.forClass(FusionResult.class);
   private final SingleObjectSerde<BudgetDecision> budgets =
@@ -41,6 +44,7 @@ public final class LiveView implements AutoCloseable {
 
   // Running totals.
   private long resultCount;
+  private long fusedShort;
   private long budgetChanges;
   private int maxLayersOverBudget = Integer.MIN_VALUE;
   private double errorSum;
@@ -63,7 +67,15 @@ public final class LiveView implements AutoCloseable {
   private double budget = Double.NaN;
   private String budgetReason = "initial";
 
-  public LiveView(String bootstrap, BiFunction<String, Long, ObjectState> truth) {
+  /**
+   * @param truth the true target state of a rig at a capture time, or null
+   * @param sent the modalities whose frames were sent for a rig and capture time, or null
+   */
+  public LiveView(
+      String bootstrap,
+      BiFunction<String, Long, ObjectState> truth,
+      BiFunction<String, Long, Set<Modality>> sent) {
+    this.sent = sent;
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "qoiflow-demo-view");
@@ -110,6 +122,18 @@ public final class LiveView implements AutoCloseable {
     }
     lastResultNanos = now;
     resultCount++;
+    Set<Modality> sentHere = sent.apply(r.getRigId(), r.getCaptureTime().toEpochMilli());
+    if (sentHere != null) {
+      Set<Modality> present = EnumSet.noneOf(Modality.class);
+      for (ModalityUsage u : r.getModalities()) {
+        if (u.getPresent()) {
+          present.add(u.getModality());
+        }
+      }
+      if (!present.containsAll(sentHere)) {
+        fusedShort++; // a frame was sent for this set but the set was fused without it
+      }
+    }
     windowResults++;
     int layers = 0;
     for (ModalityUsage u : r.getModalities()) {
@@ -208,6 +232,7 @@ public final class LiveView implements AutoCloseable {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("framesets", frameSets);
     s.put("results", resultCount);
+    s.put("fused_short", fusedShort);
     s.put("deadletters", new TreeMap<>(deadByReason));
     s.put("budget_changes", budgetChanges);
     s.put("max_layers_over_budget", resultCount == 0 ? 0 : maxLayersOverBudget);

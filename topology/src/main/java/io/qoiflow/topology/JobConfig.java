@@ -28,6 +28,9 @@ public record JobConfig(
     String transactionalIdPrefix,
     long outOfOrdernessMs,
     long idlenessMs,
+    long stalledIdlenessMs,
+    long alignmentMaxDriftMs,
+    String checkpointDir,
     JoinConfig join,
     BudgetLevels budgetLevels,
     BudgetThresholds thresholds,
@@ -65,6 +68,9 @@ public record JobConfig(
         p.get("transactional-id-prefix", "qoiflow"),
         p.getLong("out-of-orderness-ms", 200),
         p.getLong("idleness-ms", 2_000),
+        p.getLong("stalled-idleness-ms", 30_000),
+        p.getLong("alignment-max-drift-ms", 1_000),
+        p.get("checkpoint-dir", defaultCheckpointDir()),
         new JoinConfig(
             EnumSet.allOf(Modality.class),
             p.getLong("join-tolerance-ms", join.toleranceMs()),
@@ -80,6 +86,16 @@ public record JobConfig(
         p.getLong("max-future-skew-ms", 60_000),
         p.getBoolean("bounded", false),
         p.get("qa-model", null));
+  }
+
+  /**
+   * Where the job keeps checkpoints when the cluster configures no checkpoint storage: a folder
+   * under the temporary directory (a cluster should configure its own durable storage).
+   */
+  static String defaultCheckpointDir() {
+    return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "qoiflow-checkpoints")
+        .toUri()
+        .toString();
   }
 
   public EngineService.Config engine() {
@@ -99,7 +115,11 @@ public record JobConfig(
         "  --max-batch N --max-batch-delay-ms MS        micro-batcher (16, 10)",
         "  --async-capacity N --async-timeout-ms MS     async operator (64, 30000)",
         "  --checkpoint-interval-ms MS  (5000); --transactional-id-prefix P (qoiflow)",
+        "  --checkpoint-dir URI         checkpoints when the cluster configures no checkpoint",
+        "                               storage (file:<tmp>/qoiflow-checkpoints)",
         "  --out-of-orderness-ms MS --idleness-ms MS    watermarks (200, 2000)",
+        "  --stalled-idleness-ms MS     idleness of a split still behind the clock (30000)",
+        "  --alignment-max-drift-ms MS  event-time drift between the join's sources (1000)",
         "  --join-tolerance-ms MS --join-max-wait-ms MS --question-tolerance-ms MS",
         "  --initial-budget F --budget-up-cooldown-ms MS --telemetry-interval-ms MS",
         "  --max-payload-bytes N --max-future-skew-ms MS --bounded true|false",

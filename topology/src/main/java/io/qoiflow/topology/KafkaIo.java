@@ -44,7 +44,7 @@ public final class KafkaIo {
       DataStream<Outcome<SensorFrame>> s =
           env.fromSource(
                   source(topic, ValidatingDeserializer.frames(validator)),
-                  watermarks(f -> f.getCaptureTime().toEpochMilli()),
+                  watermarks(f -> f.getCaptureTime().toEpochMilli(), JOIN_INPUTS),
                   "kafka " + topic)
               .uid("source-" + topic);
       frames = frames == null ? s : frames.union(s);
@@ -52,13 +52,13 @@ public final class KafkaIo {
     DataStream<Outcome<QaQuestion>> questions =
         env.fromSource(
                 source(Topics.QA_QUESTIONS, ValidatingDeserializer.questions(validator)),
-                watermarks(q -> q.getAskedTime().toEpochMilli()),
+                watermarks(q -> q.getAskedTime().toEpochMilli(), JOIN_INPUTS),
                 "kafka " + Topics.QA_QUESTIONS)
             .uid("source-" + Topics.QA_QUESTIONS);
     DataStream<Outcome<Telemetry>> telemetry =
         env.fromSource(
                 source(Topics.TELEMETRY, ValidatingDeserializer.telemetry(validator)),
-                watermarks(t -> t.getTime().toEpochMilli()),
+                watermarks(t -> t.getTime().toEpochMilli(), null),
                 "kafka " + Topics.TELEMETRY)
             .uid("source-" + Topics.TELEMETRY);
     return new QoiFlowJob.Inputs(frames, questions, telemetry);
@@ -77,22 +77,46 @@ public final class KafkaIo {
    * Event time from the valid record; a rejected record carries no timestamp the watermark could
    * follow, so a wild timestamp in bad input never moves event time.
    *
-   * <p>Idleness lets event time go on when a partition or a whole modality stops sending. It is a
-   * processing-time guess, so it is only used on unbounded input: on bounded input every split ends
-   * and emits the final watermark itself, and a reader that is merely slow to start (a loaded
-   * machine) must not be taken for idle while another source's finished splits have already pushed
-   * the watermark to the end — that would turn its whole backlog into late frames.
+   * <p>On unbounded input a split that stops sending is marked idle, so that event time goes on
+   * when a partition or a whole modality stops; {@link CaughtUpIdleness} does so only for a split
+   * that had caught up with the clock, never for one still reading a backlog. The inputs of the
+   * join (five frame topics and the questions) also share a watermark alignment group: while a
+   * backlog is read, none runs more than {@code --alignment-max-drift-ms} of event time ahead of
+   * the slowest, so their frames meet in the join within its tolerance and the join holds seconds,
+   * not minutes, of pending sets.
+   *
+   * <p>On bounded input (tests, benchmarks) there is neither: every split ends with the final
+   * watermark itself, and a reader that is merely slow to start must not be taken for idle while
+   * another source's finished splits have pushed the watermark to the end.
    */
   <T extends SpecificRecordBase> WatermarkStrategy<Outcome<T>> watermarks(
-      SerializableTime<T> time) {
+      SerializableTime<T> time, String alignmentGroup) {
+    Duration outOfOrderness = Duration.ofMillis(config.outOfOrdernessMs());
     WatermarkStrategy<Outcome<T>> strategy =
-        WatermarkStrategy.<Outcome<T>>forBoundedOutOfOrderness(
-                Duration.ofMillis(config.outOfOrdernessMs()))
-            .withTimestampAssigner((o, ts) -> o.isValid() ? time.of(o.value) : Long.MIN_VALUE);
-    return config.bounded() || config.idlenessMs() <= 0
-        ? strategy
-        : strategy.withIdleness(Duration.ofMillis(config.idlenessMs()));
+        config.bounded() || config.idlenessMs() <= 0
+            ? WatermarkStrategy.forBoundedOutOfOrderness(outOfOrderness)
+            : WatermarkStrategy.forGenerator(
+                CaughtUpIdleness.supplier(
+                    outOfOrderness,
+                    Duration.ofMillis(config.idlenessMs()),
+                    Duration.ofMillis(Math.max(config.idlenessMs(), config.stalledIdlenessMs()))));
+    strategy =
+        strategy.withTimestampAssigner((o, ts) -> o.isValid() ? time.of(o.value) : Long.MIN_VALUE);
+    if (alignmentGroup != null && !config.bounded() && config.alignmentMaxDriftMs() > 0) {
+      strategy =
+          strategy.withWatermarkAlignment(
+              alignmentGroup,
+              Duration.ofMillis(config.alignmentMaxDriftMs()),
+              Duration.ofMillis(ALIGNMENT_UPDATE_MS));
+    }
+    return strategy;
   }
+
+  /** The join's inputs: the five frame topics and the questions. */
+  static final String JOIN_INPUTS = "join-inputs";
+
+  /** How often the sources of an alignment group report their watermarks and learn the limit. */
+  static final long ALIGNMENT_UPDATE_MS = 200;
 
   /** The event time of a record. */
   @FunctionalInterface

@@ -23,14 +23,18 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The QoIFlow job. {@link #main} builds the real Kafka sources and sinks and calls {@link
@@ -38,6 +42,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class QoiFlowJob {
   public static final String JOB_NAME = "qoiflow";
+  private static final Logger LOG = LoggerFactory.getLogger(QoiFlowJob.class);
 
   private QoiFlowJob() {}
 
@@ -68,13 +73,22 @@ public final class QoiFlowJob {
       System.out.println(JobConfig.usage());
       return;
     }
+    environment(args).execute(JOB_NAME);
+  }
+
+  /**
+   * What {@link #main} runs, before it is executed: the environment Flink gives this program (a
+   * cluster's, or a local one), configured, with the real Kafka sources and sinks. Tests run
+   * exactly this with {@code executeAsync}.
+   */
+  public static StreamExecutionEnvironment environment(String[] args) {
     JobConfig config = JobConfig.fromArgs(args);
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(jobConfiguration());
     configure(env, config);
     KafkaIo io = new KafkaIo(config, contract(config));
     defineWorkflow(env, config, io.inputs(env), io.outputs());
-    env.execute(JOB_NAME);
+    return env;
   }
 
   /** Flink settings the job relies on: no Kryo fallback, exactly-once checkpoints. */
@@ -87,6 +101,21 @@ public final class QoiFlowJob {
   public static void configure(StreamExecutionEnvironment env, JobConfig config) {
     env.configure(jobConfiguration());
     env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+    ReadableConfig cluster = env.getConfiguration();
+    if (cluster.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isEmpty()
+        && cluster.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+      // Without configured storage Flink keeps checkpoints in the JobManager's memory, 5 MB per
+      // state: the join holds whole frames while sets fill, and under a backlog its state outgrows
+      // that, every checkpoint fails and the job fails over in a loop. A cluster's own storage is
+      // kept; only where there is none does the job choose files, and says where.
+      Configuration storage = new Configuration();
+      storage.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+      storage.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
+      env.configure(storage);
+      LOG.info(
+          "No checkpoint storage configured: checkpoints go to {} (--checkpoint-dir)",
+          config.checkpointDir());
+    }
   }
 
   public static FrameContract contract(JobConfig config) {

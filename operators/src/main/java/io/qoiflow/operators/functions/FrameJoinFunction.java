@@ -20,6 +20,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -95,6 +96,15 @@ public final class FrameJoinFunction
     var metrics = getRuntimeContext().getMetricGroup();
     emittedComplete = metrics.counter("frameSetsComplete");
     emittedIncomplete = metrics.counter("frameSetsIncomplete");
+    // Share of the sets emitted with every expected modality (1 before the first set): a set closed
+    // short at its deadline lacks a modality that was not sent or came late.
+    metrics.<Double, Gauge<Double>>gauge(
+        "frameSetsCompleteShare",
+        () -> {
+          long complete = emittedComplete.getCount();
+          long all = complete + emittedIncomplete.getCount();
+          return all == 0 ? 1.0 : (double) complete / all;
+        });
     deadLetterCounters = new DeadLetterSplitter.DeadLetterCounters(metrics);
   }
 
@@ -254,6 +264,7 @@ public final class FrameJoinFunction
         .setCaptureTime(Instant.ofEpochMilli(t))
         .setMissing(new ArrayList<>())
         .setQuestions(new ArrayList<>())
+        .setExpected(new ArrayList<>(config.expected()))
         .build();
   }
 
@@ -275,7 +286,7 @@ public final class FrameJoinFunction
     }
     set.setMissing(new ArrayList<>(missing));
     set.setEmittedTime(Instant.now());
-    if (missing.isEmpty()) {
+    if (isComplete(set)) {
       emittedComplete.inc();
     } else {
       emittedIncomplete.inc();

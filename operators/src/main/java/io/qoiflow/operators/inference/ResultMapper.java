@@ -46,6 +46,11 @@ public final class ResultMapper implements Serializable {
               .setQoi(Float.isNaN(qoi) ? (r.present()[i] ? 1f : 0f) : qoi)
               .build());
     }
+    // How complete the set was, against what the join waited for (all five in sets formed before
+    // FrameSet listed them).
+    List<Modality> expected =
+        set.getExpected().isEmpty() ? List.of(Modality.values()) : set.getExpected();
+    List<Modality> missing = expected.stream().filter(m -> set.getMissing().contains(m)).toList();
     List<Float> probs = new ArrayList<>(r.classProbabilities().length);
     for (float p : r.classProbabilities()) {
       probs.add(p);
@@ -84,6 +89,9 @@ public final class ResultMapper implements Serializable {
                 .build())
         .setDegraded(false)
         .setDegradedReason(null)
+        .setModalitiesExpected(expected.size())
+        .setModalitiesPresent(expected.size() - missing.size())
+        .setMissingModalities(missing)
         .build();
   }
 }

@@ -56,7 +56,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Option(
       names = "--start-time",
-      description = "Event time of scenario second 0, epoch ms (default: now).")
+      description =
+          "Event time of scenario second 0, epoch ms (default: now; faster than real time, early"
+              + " enough that no frame is stamped in the future: at --speed 0 the scenario ends"
+              + " now).")
   Long startTime;
 
   @Option(
@@ -85,7 +88,10 @@ public final class ReplayCommand implements Callable<Integer> {
             malformed != null ? malformed : f.malformed());
     s = s.withOverrides(rigs, rate, duration, faults);
     Properties props = ReplayPublisher.producerProperties(bootstrap);
-    long start = startTime != null ? startTime : System.currentTimeMillis();
+    long start =
+        startTime != null
+            ? startTime
+            : ReplayPublisher.startTimeEndingNoLaterThanNow(s, speed, System.currentTimeMillis());
     try (KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
       ReplayPublisher publisher =

@@ -108,6 +108,20 @@ public final class ReplayPublisher {
     return this;
   }
 
+  /**
+   * The event time of scenario second 0 for a replay that starts now at {@code speed}, chosen so
+   * that no frame is ever stamped ahead of the clock: at real time or slower the scenario starts
+   * now; faster, it starts as far back as the replay gains on the clock (duration × (1 − 1/speed));
+   * as fast as possible ({@code speed <= 0}) it ends now. A job rejects frames stamped too far in
+   * the future ({@code future-timestamp}), so a fast replay stamped from now would lose most of its
+   * sets.
+   */
+  public static long startTimeEndingNoLaterThanNow(Scenario scenario, double speed, long nowMs) {
+    double durationMs = scenario.durationS() * 1000;
+    double aheadMs = speed <= 0 ? durationMs : Math.max(0, durationMs * (1 - 1 / speed));
+    return nowMs - (long) Math.ceil(aheadMs);
+  }
+
   /** Producer settings for replaying into Kafka: a little linger, room for the largest frames. */
   public static Properties producerProperties(String bootstrap) {
     Properties props = new Properties();
