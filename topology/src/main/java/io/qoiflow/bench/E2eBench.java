@@ -6,6 +6,7 @@ import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.LatencyBreakdown;
+import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
@@ -23,12 +24,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -104,6 +107,7 @@ public final class E2eBench {
       Map<String, Double> stagesMs,
       Map<String, Double> cpuByThread,
       long wrongBudget,
+      long fusedShort,
       double wallS) {}
 
   /** A paced run's figures. */
@@ -118,6 +122,7 @@ public final class E2eBench {
       double maxMs,
       Map<String, Double> whereMs,
       long wrongBudget,
+      long fusedShort,
       int rigs) {}
 
   private final Settings s;
@@ -223,6 +228,7 @@ public final class E2eBench {
     p.put("p99_written_ms", pc.p99WrittenMs());
     p.put("max_ms", pc.maxMs());
     p.put("wrong_budget", pc.wrongBudget());
+    p.put("fused_short", pc.fusedShort());
     ObjectNode w = p.putObject("where_ms");
     pc.whereMs().forEach(w::put);
   }
@@ -238,6 +244,7 @@ public final class E2eBench {
     row.put("engine_busy_share", b.framesetsPerS() * b.stagesMs().get("engine_total") / 1000);
     row.put("results", b.results());
     row.put("wrong_budget", b.wrongBudget());
+    row.put("fused_short", b.fusedShort());
     row.put("job_wall_s", b.wallS());
     row.put("throughput_window", b.window());
   }
@@ -334,6 +341,7 @@ public final class E2eBench {
           stages,
           w.cpuMsPerFrameSetByThread(),
           wrongBudget(w.results().values(), budget),
+          fusedShort(w.results().values()),
           wallS);
     }
   }
@@ -418,6 +426,7 @@ public final class E2eBench {
             committed.length == 0 ? Double.NaN : committed[committed.length - 1],
             where,
             wrongBudget(measuredResults, budget),
+            fusedShort(measuredResults),
             rigs);
       } finally {
         job.cancel().get(60, TimeUnit.SECONDS);
@@ -513,6 +522,27 @@ public final class E2eBench {
     m.put("fusion", fusion / n);
     m.put("engine_total", (decode + controller + embed + layers + fusion) / n);
     return m;
+  }
+
+  /** Results that lack a modality whose frame was sent for their set. */
+  private long fusedShort(Collection<FusionResult> results) {
+    Map<String, Set<Modality>> sent = new HashMap<>();
+    for (LabelledSample ls : samples) {
+      for (SensorFrame f : ls.getFrames()) {
+        sent.computeIfAbsent(
+                ResultWatcher.key(f.getRigId(), f.getCaptureTime().toEpochMilli()),
+                k -> EnumSet.noneOf(Modality.class))
+            .add(f.getModality());
+      }
+    }
+    return results.stream()
+        .filter(
+            r -> {
+              Set<Modality> s =
+                  sent.get(ResultWatcher.key(r.getRigId(), r.getCaptureTime().toEpochMilli()));
+              return s != null && r.getMissingModalities().stream().anyMatch(s::contains);
+            })
+        .count();
   }
 
   private static long wrongBudget(Collection<FusionResult> results, double budget) {

@@ -6,6 +6,8 @@ import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkGeneratorSupplier;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.util.clock.RelativeClock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Bounded out-of-orderness watermarks for one source split, with idleness that does not fire on a
@@ -30,6 +32,9 @@ import org.apache.flink.util.clock.RelativeClock;
  * back-pressured or paused for watermark alignment.
  */
 final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
+  private static final Logger LOG = LoggerFactory.getLogger(CaughtUpIdleness.class);
+
+  private final String source;
   private final WatermarkGenerator<T> watermarks;
   private final RelativeClock activityClock;
   private final long idleAfterMs;
@@ -43,7 +48,12 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
   private boolean idle;
 
   CaughtUpIdleness(
-      Duration outOfOrderness, Duration idleAfter, Duration stalledAfter, RelativeClock clock) {
+      String source,
+      Duration outOfOrderness,
+      Duration idleAfter,
+      Duration stalledAfter,
+      RelativeClock clock) {
+    this.source = source;
     if (stalledAfter.compareTo(idleAfter) < 0) {
       throw new IllegalArgumentException("stalledAfter must be >= idleAfter");
     }
@@ -56,10 +66,10 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
 
   /** The supplier for a {@code WatermarkStrategy.forGenerator(...)}. */
   static <T> WatermarkGeneratorSupplier<T> supplier(
-      Duration outOfOrderness, Duration idleAfter, Duration stalledAfter) {
+      String source, Duration outOfOrderness, Duration idleAfter, Duration stalledAfter) {
     return ctx ->
         new CaughtUpIdleness<>(
-            outOfOrderness, idleAfter, stalledAfter, ctx.getInputActivityClock());
+            source, outOfOrderness, idleAfter, stalledAfter, ctx.getInputActivityClock());
   }
 
   @Override
@@ -72,6 +82,7 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
     caughtUp = System.currentTimeMillis() - newestEventTime <= idleAfterMs;
     if (idle) {
       idle = false; // the next watermark marks the output active again
+      LOG.info("{}: split active again at event time {}", source, eventTimestamp);
     }
   }
 
@@ -87,6 +98,14 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
       if (!idle) {
         output.markIdle();
         idle = true;
+        LOG.info(
+            "{}: split idle after {} ms quiet ({}; newest event time {})",
+            source,
+            now - quietSinceMs,
+            records == 0
+                ? "no record read yet"
+                : caughtUp ? "caught up with the clock" : "behind the clock",
+            newestEventTime);
       }
       return;
     }

@@ -44,7 +44,7 @@ public final class KafkaIo {
       DataStream<Outcome<SensorFrame>> s =
           env.fromSource(
                   source(topic, ValidatingDeserializer.frames(validator)),
-                  watermarks(f -> f.getCaptureTime().toEpochMilli(), JOIN_INPUTS),
+                  watermarks(topic, f -> f.getCaptureTime().toEpochMilli(), JOIN_INPUTS),
                   "kafka " + topic)
               .uid("source-" + topic);
       frames = frames == null ? s : frames.union(s);
@@ -52,13 +52,13 @@ public final class KafkaIo {
     DataStream<Outcome<QaQuestion>> questions =
         env.fromSource(
                 source(Topics.QA_QUESTIONS, ValidatingDeserializer.questions(validator)),
-                watermarks(q -> q.getAskedTime().toEpochMilli(), JOIN_INPUTS),
+                watermarks(Topics.QA_QUESTIONS, q -> q.getAskedTime().toEpochMilli(), JOIN_INPUTS),
                 "kafka " + Topics.QA_QUESTIONS)
             .uid("source-" + Topics.QA_QUESTIONS);
     DataStream<Outcome<Telemetry>> telemetry =
         env.fromSource(
                 source(Topics.TELEMETRY, ValidatingDeserializer.telemetry(validator)),
-                watermarks(t -> t.getTime().toEpochMilli(), null),
+                watermarks(Topics.TELEMETRY, t -> t.getTime().toEpochMilli(), null),
                 "kafka " + Topics.TELEMETRY)
             .uid("source-" + Topics.TELEMETRY);
     return new QoiFlowJob.Inputs(frames, questions, telemetry);
@@ -90,13 +90,14 @@ public final class KafkaIo {
    * another source's finished splits have pushed the watermark to the end.
    */
   <T extends SpecificRecordBase> WatermarkStrategy<Outcome<T>> watermarks(
-      SerializableTime<T> time, String alignmentGroup) {
+      String topic, SerializableTime<T> time, String alignmentGroup) {
     Duration outOfOrderness = Duration.ofMillis(config.outOfOrdernessMs());
     WatermarkStrategy<Outcome<T>> strategy =
         config.bounded() || config.idlenessMs() <= 0
             ? WatermarkStrategy.forBoundedOutOfOrderness(outOfOrderness)
             : WatermarkStrategy.forGenerator(
                 CaughtUpIdleness.supplier(
+                    topic,
                     outOfOrderness,
                     Duration.ofMillis(config.idlenessMs()),
                     Duration.ofMillis(Math.max(config.idlenessMs(), config.stalledIdlenessMs()))));
