@@ -362,7 +362,7 @@ class QoiFlowClusterE2ETest {
       byte[] bytes = new byte[b.remaining()];
       b.get(bytes);
       return FRAMES.decode(bytes).getRigId();
-    } catch (RuntimeException notAFrame) {
+    } catch (io.qoiflow.schemas.WireFormatException | RuntimeException notAFrame) {
       return null;
     }
   }

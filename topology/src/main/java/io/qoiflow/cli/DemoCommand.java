@@ -39,8 +39,13 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
@@ -62,6 +67,7 @@ import picocli.CommandLine.Option;
     })
 public final class DemoCommand implements Callable<Integer> {
   static final String DEFAULT_SCENARIO = "simulator/scenarios/night-shift.yaml";
+  private static final String DEMO_GROUP = "qoiflow-demo";
 
   /** Seconds after the replay before the job is stopped with --drain if results are missing. */
   private static final double SETTLE_S = 3;
@@ -112,7 +118,8 @@ public final class DemoCommand implements Callable<Integer> {
       names = "--grace",
       defaultValue = "30",
       description =
-          "Seconds to wait for the last results after the replay (default" + " ${DEFAULT-VALUE}).")
+          "Seconds without a new result, once the replay has ended, before the demo gives up"
+              + " waiting (default ${DEFAULT-VALUE}).")
   double graceS;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -146,7 +153,7 @@ public final class DemoCommand implements Callable<Integer> {
                   "--checkpoint-dir",
                   stateDir.resolve("checkpoints").toUri().toString(),
                   "--group-id",
-                  "qoiflow-demo",
+                  DEMO_GROUP,
                   "--transactional-id-prefix",
                   "qoiflow-demo"));
       Optional<Path> qaDir =
@@ -190,15 +197,19 @@ public final class DemoCommand implements Callable<Integer> {
 
       Map<String, Object> figures;
       CompletableFuture<String> stopped = null;
-      try (LiveView view =
-          new LiveView(
-              bootstrap,
-              (rig, t) -> truth.get(key(rig, t)),
-              (rig, t) -> frameSets.get(key(rig, t)))) {
+      try (Admin admin =
+              Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+          LiveView view =
+              new LiveView(
+                  bootstrap,
+                  (rig, t) -> truth.get(key(rig, t)),
+                  (rig, t) -> frameSets.get(key(rig, t)))) {
         long startNanos = System.nanoTime();
         replay.start();
         double lastLineS = 0;
         double replayEndS = Double.NaN;
+        long lastResults = -1;
+        double lastProgressS = 0;
         while (true) {
           view.poll(Duration.ofMillis(200));
           double elapsedS = (System.nanoTime() - startNanos) / 1e9;
@@ -217,18 +228,29 @@ public final class DemoCommand implements Callable<Integer> {
           if (Double.isNaN(replayEndS)) {
             replayEndS = elapsedS;
           }
+          if (view.resultCount() != lastResults) {
+            lastResults = view.resultCount();
+            lastProgressS = elapsedS;
+          }
           boolean allIn = view.resultCount() >= frameSets.size();
-          if (stopped == null && (allIn || elapsedS - replayEndS >= SETTLE_S)) {
+          if (stopped == null
+              && (allIn
+                  || (elapsedS - replayEndS >= SETTLE_S
+                      && jobHasReadEveryFrame(admin, DEMO_GROUP)))) {
             // The input has ended but a stream does not: sets still waiting for a missing
             // modality would wait for ever. Stopping with --drain advances event time to the
             // end, so they are emitted (marked incomplete), and commits the last transactions.
+            // Only once the job has read every frame (its checkpointed offsets are at the end):
+            // a fast replay leaves a backlog, and draining before it is read would close its
+            // sets without their frames.
             stopped =
                 job.stopWithSavepoint(
                     true,
                     stateDir.resolve("savepoints").toUri().toString(),
                     SavepointFormatType.CANONICAL);
           }
-          if ((allIn && stopped != null && stopped.isDone()) || elapsedS - replayEndS >= graceS) {
+          if ((allIn && stopped != null && stopped.isDone())
+              || elapsedS - Math.max(replayEndS, lastProgressS) >= graceS) {
             break;
           }
         }
@@ -314,6 +336,35 @@ public final class DemoCommand implements Callable<Integer> {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  /**
+   * Whether the job's consumer group has committed (on a checkpoint) the end offset of every
+   * partition of every frame topic, i.e. has read and checkpointed every frame sent.
+   */
+  private static boolean jobHasReadEveryFrame(Admin admin, String group) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+    Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+    List<String> frameTopics =
+        List.of(
+            Topics.FRAMES_CAMERA,
+            Topics.FRAMES_DEPTH,
+            Topics.FRAMES_MMWAVE,
+            Topics.FRAMES_LIDAR,
+            Topics.FRAMES_AUDIO);
+    for (var d : admin.describeTopics(frameTopics).allTopicNames().get().values()) {
+      d.partitions()
+          .forEach(
+              p -> latest.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
+    }
+    for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+      OffsetAndMetadata c = committed.get(e.getKey());
+      if ((c == null ? 0 : c.offset()) < e.getValue().offset()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Replays only once the job runs, so the first seconds are not a startup backlog. */

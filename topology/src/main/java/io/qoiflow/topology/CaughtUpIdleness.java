@@ -23,10 +23,12 @@ import org.slf4j.LoggerFactory;
  * <p>Here a quiet split is idle after {@code idleAfter} only if it was <em>caught up</em> when it
  * went quiet: its newest record's event time was within {@code idleAfter} of the wall clock when
  * that record was read. Then the producer has stopped (a modality switched off), and event time
- * must go on without it. A split that went quiet while behind the clock, or that has not read a
- * record yet (it cannot tell an empty partition from one it has not reached), is idle only after
- * {@code stalledAfter}, a last resort so that a partition whose producer stopped long ago cannot
- * hold event time for ever.
+ * must go on without it. A split that went quiet while behind the clock is idle only after {@code
+ * stalledAfter}, a last resort so that a partition whose producer stopped long ago cannot hold
+ * event time for ever. A split that has not read a record yet cannot tell an empty partition from
+ * one it has not reached: it is idle after {@code beforeFirstRecord} (for frames the stall timeout;
+ * for questions and telemetry, which cost no frames when late and are often absent, the idle
+ * timeout).
  *
  * <p>Quiet time is measured on Flink's input-activity clock, which stands still while the source is
  * back-pressured or paused for watermark alignment.
@@ -39,6 +41,7 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
   private final RelativeClock activityClock;
   private final long idleAfterMs;
   private final long stalledAfterMs;
+  private final long beforeFirstRecordMs;
 
   private long records;
   private long recordsAtLastCheck = -1;
@@ -52,24 +55,35 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
       Duration outOfOrderness,
       Duration idleAfter,
       Duration stalledAfter,
+      Duration beforeFirstRecord,
       RelativeClock clock) {
     this.source = source;
-    if (stalledAfter.compareTo(idleAfter) < 0) {
-      throw new IllegalArgumentException("stalledAfter must be >= idleAfter");
+    if (stalledAfter.compareTo(idleAfter) < 0 || beforeFirstRecord.compareTo(idleAfter) < 0) {
+      throw new IllegalArgumentException("stalledAfter and beforeFirstRecord must be >= idleAfter");
     }
     this.watermarks = new BoundedOutOfOrdernessWatermarks<>(outOfOrderness);
     this.activityClock = clock;
     this.idleAfterMs = idleAfter.toMillis();
     this.stalledAfterMs = stalledAfter.toMillis();
+    this.beforeFirstRecordMs = beforeFirstRecord.toMillis();
     this.quietSinceMs = clock.relativeTimeMillis();
   }
 
   /** The supplier for a {@code WatermarkStrategy.forGenerator(...)}. */
   static <T> WatermarkGeneratorSupplier<T> supplier(
-      String source, Duration outOfOrderness, Duration idleAfter, Duration stalledAfter) {
+      String source,
+      Duration outOfOrderness,
+      Duration idleAfter,
+      Duration stalledAfter,
+      Duration beforeFirstRecord) {
     return ctx ->
         new CaughtUpIdleness<>(
-            source, outOfOrderness, idleAfter, stalledAfter, ctx.getInputActivityClock());
+            source,
+            outOfOrderness,
+            idleAfter,
+            stalledAfter,
+            beforeFirstRecord,
+            ctx.getInputActivityClock());
   }
 
   @Override
@@ -79,7 +93,10 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
     if (eventTimestamp > newestEventTime) {
       newestEventTime = eventTimestamp;
     }
-    caughtUp = System.currentTimeMillis() - newestEventTime <= idleAfterMs;
+    // A rejected record carries no event time (Long.MIN_VALUE) and says nothing about catching up.
+    caughtUp =
+        newestEventTime != Long.MIN_VALUE
+            && System.currentTimeMillis() - newestEventTime <= idleAfterMs;
     if (idle) {
       idle = false; // the next watermark marks the output active again
       LOG.info("{}: split active again at event time {}", source, eventTimestamp);
@@ -93,7 +110,7 @@ final class CaughtUpIdleness<T> implements WatermarkGenerator<T> {
       recordsAtLastCheck = records;
       quietSinceMs = now;
     }
-    long limit = caughtUp ? idleAfterMs : stalledAfterMs;
+    long limit = records == 0 ? beforeFirstRecordMs : caughtUp ? idleAfterMs : stalledAfterMs;
     if (now - quietSinceMs >= limit) {
       if (!idle) {
         output.markIdle();

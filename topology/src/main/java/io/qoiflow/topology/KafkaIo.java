@@ -79,11 +79,13 @@ public final class KafkaIo {
    *
    * <p>On unbounded input a split that stops sending is marked idle, so that event time goes on
    * when a partition or a whole modality stops; {@link CaughtUpIdleness} does so only for a split
-   * that had caught up with the clock, never for one still reading a backlog. The inputs of the
-   * join (five frame topics and the questions) also share a watermark alignment group: while a
-   * backlog is read, none runs more than {@code --alignment-max-drift-ms} of event time ahead of
-   * the slowest, so their frames meet in the join within its tolerance and the join holds seconds,
-   * not minutes, of pending sets.
+   * that had caught up with the clock, never for one still reading a backlog. With {@code
+   * --alignment-max-drift-ms} > 0 the inputs of the join (five frame topics and the questions) also
+   * share a watermark alignment group, so that none runs ahead of the slowest by more than that
+   * while a backlog is read (the join then holds seconds, not minutes, of pending sets). It is off
+   * by default: in Flink 2.2 the coordinator keeps a failed subtask's last reported watermark
+   * (FLINK-40505), and in the e2e run the restored frame sources read nothing for 100 s after a
+   * TaskManager kill.
    *
    * <p>On bounded input (tests, benchmarks) there is neither: every split ends with the final
    * watermark itself, and a reader that is merely slow to start must not be taken for idle while
@@ -92,6 +94,7 @@ public final class KafkaIo {
   <T extends SpecificRecordBase> WatermarkStrategy<Outcome<T>> watermarks(
       String topic, SerializableTime<T> time, String alignmentGroup) {
     Duration outOfOrderness = Duration.ofMillis(config.outOfOrdernessMs());
+    Duration stalled = Duration.ofMillis(Math.max(config.idlenessMs(), config.stalledIdlenessMs()));
     WatermarkStrategy<Outcome<T>> strategy =
         config.bounded() || config.idlenessMs() <= 0
             ? WatermarkStrategy.forBoundedOutOfOrderness(outOfOrderness)
@@ -100,7 +103,10 @@ public final class KafkaIo {
                     topic,
                     outOfOrderness,
                     Duration.ofMillis(config.idlenessMs()),
-                    Duration.ofMillis(Math.max(config.idlenessMs(), config.stalledIdlenessMs()))));
+                    stalled,
+                    topic.startsWith("frames.")
+                        ? stalled
+                        : Duration.ofMillis(config.idlenessMs())));
     strategy =
         strategy.withTimestampAssigner((o, ts) -> o.isValid() ? time.of(o.value) : Long.MIN_VALUE);
     if (alignmentGroup != null && !config.bounded() && config.alignmentMaxDriftMs() > 0) {
