@@ -2,13 +2,13 @@ package io.qoiflow.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.qoiflow.operators.functions.FrameContract;
-import io.qoiflow.operators.functions.RecordValidator;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.ValidatingDeserializer;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.FrameContract;
+import io.qoiflow.schemas.RecordValidator;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Frames;
 import io.qoiflow.simulator.Simulator;

@@ -1,15 +1,13 @@
 package io.qoiflow.topology;
 
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.AsyncInferenceFunction;
 import io.qoiflow.operators.functions.BudgetAttacher;
 import io.qoiflow.operators.functions.BudgetHysteresis;
-import io.qoiflow.operators.functions.BudgetSignals;
 import io.qoiflow.operators.functions.DeadLetterSplitter;
-import io.qoiflow.operators.functions.FrameContract;
 import io.qoiflow.operators.functions.FrameJoinFunction;
 import io.qoiflow.operators.functions.ResultRouter;
 import io.qoiflow.operators.patterns.BudgetPattern;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.BudgetDecision;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FrameSet;
@@ -18,6 +16,7 @@ import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.FrameContract;
 import io.qoiflow.schemas.Topics;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;

@@ -2,9 +2,9 @@ package io.qoiflow.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.DeadLetterSplitter;
 import io.qoiflow.operators.functions.ResultRouter;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LatencyBreakdown;

@@ -1,12 +1,12 @@
 package io.qoiflow.operators.functions;
 
 import io.qoiflow.engine.EngineSample;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.inference.ResultMapper;
-import io.qoiflow.operators.records.Outcome;
-import io.qoiflow.operators.records.RejectReason;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.FusionResult;
+import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;

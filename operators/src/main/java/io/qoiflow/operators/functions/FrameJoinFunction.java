@@ -1,11 +1,11 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.RejectReason;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package io.qoiflow.operators.functions;
 
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.inference.EngineService;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.Modality;

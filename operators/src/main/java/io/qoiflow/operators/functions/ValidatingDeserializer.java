@@ -1,12 +1,13 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.Outcome;
-import io.qoiflow.operators.records.RejectReason;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.RecordValidator;
+import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.WireFormatException;
 import java.io.IOException;
