@@ -2,8 +2,7 @@ package io.qoiflow.benchmarks;
 
 import io.qoiflow.engine.EngineSample;
 import io.qoiflow.records.LabelledSample;
-import io.qoiflow.simulator.CorruptionSpec;
-import io.qoiflow.simulator.Simulator;
+import io.qoiflow.simulator.Samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -38,12 +37,7 @@ final class BenchSetup {
   }
 
   static List<LabelledSample> samples() {
-    Simulator sim = new Simulator(7, CorruptionSpec.parse("random"));
-    List<LabelledSample> out = new ArrayList<>();
-    for (int i = 0; i < SAMPLES; i++) {
-      out.add(sim.next());
-    }
-    return out;
+    return Samples.simulate(7, "random", SAMPLES);
   }
 
   /** The samples under per-sample budgets: {@code pcts} assigned round-robin. */
