@@ -3,7 +3,9 @@ package io.qoiflow.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qoiflow.benchmarks.E2eBench;
 import io.qoiflow.benchmarks.E2eSuite;
+import io.qoiflow.engine.ModelLocator;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -161,24 +163,26 @@ public final class BenchE2eCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Path dir = (model != null ? model : ModelLocator.defaultModel()).toAbsolutePath();
     ObjectNode root =
         new E2eSuite(
-                model,
-                rigs,
-                samplesPerRig,
-                seed,
-                corruption,
-                budgets,
-                policy,
-                parallelism,
-                partitions,
-                checkpointIntervalMs,
-                maxBatch,
-                maxBatchDelayMs,
-                load,
-                pacedRate,
-                pacedSeconds,
-                warmupSeconds,
+                new E2eBench.Settings(
+                    dir,
+                    rigs,
+                    samplesPerRig,
+                    seed,
+                    corruption,
+                    budgets,
+                    policy,
+                    parallelism,
+                    partitions,
+                    checkpointIntervalMs,
+                    maxBatch,
+                    maxBatchDelayMs,
+                    load,
+                    pacedRate,
+                    pacedSeconds,
+                    warmupSeconds),
                 joinFrames,
                 joinRigs,
                 gemmSizes,

@@ -4,18 +4,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.qoiflow.dashboard.Dashboard;
 import io.qoiflow.demo.LiveView;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.schemas.WireFormatException;
 import io.qoiflow.simulator.replay.ReplayPublisher;
 import io.qoiflow.simulator.replay.Scenario;
 import io.qoiflow.topology.JobConfig;
-import io.qoiflow.topology.KafkaIo;
-import io.qoiflow.topology.ModelLocator;
+import io.qoiflow.topology.JobEnvironment;
 import io.qoiflow.topology.QoiFlowJob;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,7 +36,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -149,18 +149,10 @@ public final class DemoCommand implements Callable<Integer> {
               : qaModel != null ? Optional.of(Path.of(qaModel)) : ModelLocator.defaultQaModel();
       qaDir.ifPresent(d -> jobArgs.addAll(List.of("--qa-model", d.toString())));
       JobConfig config = JobConfig.fromArgs(jobArgs.toArray(String[]::new));
-      // Checkpoints to files, as on a cluster: the join holds whole frames while sets fill, and a
-      // start-up backlog outgrows the JobManager's in-memory storage (5 MB per state).
-      Configuration flink = QoiFlowJob.jobConfiguration();
-      flink.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-      flink.set(
-          CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-          stateDir.resolve("checkpoints").toUri().toString());
       StreamExecutionEnvironment env =
-          StreamExecutionEnvironment.createLocalEnvironment(parallelism, flink);
-      QoiFlowJob.configure(env, config);
-      KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
-      QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
+          JobEnvironment.local(
+              config, parallelism, stateDir.resolve("checkpoints"), new Configuration());
+      QoiFlowJob.defineKafkaWorkflow(env, config);
       JobClient job = env.executeAsync(QoiFlowJob.JOB_NAME);
       awaitRunning(job, Duration.ofSeconds(60));
       err.printf(
@@ -282,7 +274,7 @@ public final class DemoCommand implements Callable<Integer> {
                     try {
                       if (topic.equals(Topics.SIM_TRUTH)) {
                         truth.put(key(key, ts), states.decode(value));
-                      } else if (topic.startsWith("frames.")) {
+                      } else if (SensorContract.frameTopics().contains(topic)) {
                         frames.decode(value);
                         frameSets.add(key(key, ts));
                       } else if (topic.equals(Topics.QA_QUESTIONS)) {

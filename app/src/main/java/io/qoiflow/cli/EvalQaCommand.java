@@ -2,13 +2,13 @@ package io.qoiflow.cli;
 
 import io.qoiflow.engine.ExecutionProvider;
 import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.engine.qa.QaEngine;
 import io.qoiflow.evaluation.QaEvaluation;
 import io.qoiflow.evaluation.QaEvaluation.Report;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.simulator.Questions;
 import io.qoiflow.simulator.Samples;
-import io.qoiflow.topology.ModelLocator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -4,33 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qoiflow.engine.ModelLocator;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /** {@code qoiflow eval --json} on simulator samples and the real exported model. */
 class EvalCommandTest {
-
-  static Path model() {
-    Path p = Paths.get("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("model-artifacts"))) {
-      p = p.getParent();
-    }
-    if (p != null) {
-      for (String name : new String[] {"admn-sim-v1", "admn-smoke"}) {
-        Path m = p.resolve("model-artifacts").resolve(name);
-        if (Files.isRegularFile(m.resolve("manifest.json"))) {
-          return m;
-        }
-      }
-    }
-    throw new AssertionError("no exported model under model-artifacts/");
-  }
 
   @Test
   void jsonHasTheIssuesShapeAndRespectsBudgets() throws Exception {
@@ -41,7 +23,7 @@ class EvalCommandTest {
         cli.execute(
             "eval",
             "--model",
-            model().toString(),
+            ModelLocator.defaultModel().toString(),
             "--samples",
             "12",
             "--seed",

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qoiflow.topology.ModelLocator;
+import io.qoiflow.engine.ModelLocator;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
@@ -23,7 +23,7 @@ class EvalQaCommandTest {
         cli.execute(
             "eval-qa",
             "--model",
-            ModelLocator.repoRoot().resolve("model-artifacts/mpnp-sim-v1").toString(),
+            ModelLocator.defaultQaModel().orElseThrow().toString(),
             "--samples",
             "6",
             "--seed",

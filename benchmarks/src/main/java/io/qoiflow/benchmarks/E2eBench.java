@@ -2,16 +2,19 @@ package io.qoiflow.benchmarks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qoiflow.engine.Percentiles;
 import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.LatencyBreakdown;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import io.qoiflow.topology.JobConfig;
+import io.qoiflow.topology.JobEnvironment;
 import io.qoiflow.topology.KafkaIo;
 import io.qoiflow.topology.QoiFlowJob;
 import java.nio.charset.StandardCharsets;
@@ -26,12 +29,10 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -260,16 +261,11 @@ public final class E2eBench {
   }
 
   private StreamExecutionEnvironment job(JobConfig config) {
-    // Checkpoints to files: the join holds whole frames while sets fill, and in a backlog that
-    // is more than the JobManager storage's 5 MB limit per state (the checkpoint fails).
-    Configuration conf = QoiFlowJob.jobConfiguration();
-    conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-    conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDir.toUri().toString());
     // A restart would replay input and distort every figure: fail the run instead.
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+    Configuration noRestart = new Configuration();
+    noRestart.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
     StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.createLocalEnvironment(s.parallelism(), conf);
-    QoiFlowJob.configure(env, config);
+        JobEnvironment.local(config, s.parallelism(), checkpointDir, noRestart);
     KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
     QoiFlowJob.Outputs real = io.outputs();
     // Self-telemetry discarded: nothing closes the budget loop, so the budget stays put.
@@ -411,10 +407,10 @@ public final class E2eBench {
             rate,
             keys.size(),
             committed.length,
-            percentile(committed, 0.50),
-            percentile(committed, 0.99),
-            percentile(written, 0.50),
-            percentile(written, 0.99),
+            Percentiles.nearestRank(committed, 0.50),
+            Percentiles.nearestRank(committed, 0.99),
+            Percentiles.nearestRank(written, 0.50),
+            Percentiles.nearestRank(written, 0.99),
             committed.length == 0 ? Double.NaN : committed[committed.length - 1],
             where,
             wrongBudget(measuredResults, budget),
@@ -438,7 +434,7 @@ public final class E2eBench {
     try (Admin admin = Admin.create(props)) {
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (var e : Topics.all(s.partitions()).entrySet()) {
-        if (e.getKey().startsWith("frames.")
+        if (SensorContract.frameTopics().contains(e.getKey())
             || e.getKey().equals(Topics.QA_QUESTIONS)
             || e.getKey().equals(Topics.TELEMETRY)) {
           for (int part = 0; part < e.getValue(); part++) {
@@ -475,15 +471,6 @@ public final class E2eBench {
             .toArray();
     Arrays.sort(out);
     return out;
-  }
-
-  /** Nearest-rank percentile of sorted values. */
-  static double percentile(double[] sorted, double q) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    int rank = (int) Math.ceil(q * sorted.length);
-    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
   }
 
   /** Mean per FrameSet of the latency breakdown each result carries. */
@@ -531,7 +518,7 @@ public final class E2eBench {
 
   private static void send(
       KafkaProducer<byte[], byte[]> p, SingleObjectSerde<SensorFrame> serde, SensorFrame f) {
-    String topic = "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
+    String topic = SensorContract.topic(f.getModality());
     p.send(
         new ProducerRecord<>(
             topic,

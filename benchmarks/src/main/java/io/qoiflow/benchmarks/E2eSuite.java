@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qoiflow.engine.OrtRuntime;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.simulator.Samples;
-import io.qoiflow.topology.ModelLocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,26 +20,10 @@ import java.util.Locale;
  * alone ({@link JoinThroughput}), and the roofline: ORT GEMM vs the layer chain ({@link
  * GemmRoofline}). Method and figures: docs/BENCHMARKS.md.
  *
- * @param model model directory, or null for {@link ModelLocator#defaultModel()}
- * @param load paced rate as a fraction of that budget's backlog throughput
+ * @param e2e the whole-job runs; the model of its settings is the one of every part
  */
 public record E2eSuite(
-    Path model,
-    int rigs,
-    int samplesPerRig,
-    long seed,
-    String corruption,
-    List<Integer> budgets,
-    String policy,
-    int parallelism,
-    int partitions,
-    long checkpointIntervalMs,
-    int maxBatch,
-    long maxBatchDelayMs,
-    double load,
-    double pacedRate,
-    double pacedSeconds,
-    double warmupSeconds,
+    E2eBench.Settings e2e,
     long joinFrames,
     int joinRigs,
     List<Integer> gemmSizes,
@@ -50,31 +33,11 @@ public record E2eSuite(
 
   /** Runs every part; the JSON document that {@code qoiflow bench e2e --json} prints. */
   public ObjectNode run() throws Exception {
-    Path dir = (model != null ? model : ModelLocator.defaultModel()).toAbsolutePath();
+    Path dir = e2e.model();
     ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     String loadBefore = loadAverage();
 
-    ObjectNode root =
-        new E2eBench(
-                new E2eBench.Settings(
-                    dir,
-                    rigs,
-                    samplesPerRig,
-                    seed,
-                    corruption,
-                    budgets,
-                    policy,
-                    parallelism,
-                    partitions,
-                    checkpointIntervalMs,
-                    maxBatch,
-                    maxBatchDelayMs,
-                    load,
-                    pacedRate,
-                    pacedSeconds,
-                    warmupSeconds),
-                om)
-            .run();
+    ObjectNode root = new E2eBench(e2e, om).run();
 
     JoinThroughput.Result join = JoinThroughput.measure(joinRigs, joinFrames);
     root.put("join_records_per_s", join.framesPerSecondCpu());
@@ -107,7 +70,7 @@ public record E2eSuite(
     for (GemmRoofline.Gemm x : layerGemms) {
       putGemm(lg.addObject(), x);
     }
-    List<LabelledSample> chainSet = Samples.simulate(seed, corruption, chainSamples);
+    List<LabelledSample> chainSet = Samples.simulate(e2e.seed(), e2e.corruption(), chainSamples);
     GemmRoofline.Chain chain = GemmRoofline.chain(dir, chainSet, chainRounds);
     root.put("chain_gflops_b16", chain.gflops());
     ObjectNode c = root.putObject("chain");
@@ -140,18 +103,18 @@ public record E2eSuite(
     d.put("load_average_after", loadAverage());
     d.put("ort_threads", OrtRuntime.get().threads());
     d.put("ort_global_pool", OrtRuntime.get().usesGlobalPool());
-    d.put("rigs", rigs);
-    d.put("samples_per_rig", samplesPerRig);
-    d.put("corruption", corruption);
-    d.put("policy", policy);
-    d.put("parallelism", parallelism);
-    d.put("partitions", partitions);
-    d.put("checkpoint_interval_ms", checkpointIntervalMs);
-    d.put("max_batch", maxBatch);
-    d.put("max_batch_delay_ms", maxBatchDelayMs);
-    d.put("paced_load", load);
-    d.put("paced_rate_fixed", pacedRate);
-    d.put("paced_seconds", pacedSeconds);
+    d.put("rigs", e2e.rigs());
+    d.put("samples_per_rig", e2e.samplesPerRig());
+    d.put("corruption", e2e.corruption());
+    d.put("policy", e2e.policy());
+    d.put("parallelism", e2e.parallelism());
+    d.put("partitions", e2e.partitions());
+    d.put("checkpoint_interval_ms", e2e.checkpointIntervalMs());
+    d.put("max_batch", e2e.maxBatch());
+    d.put("max_batch_delay_ms", e2e.maxBatchDelayMs());
+    d.put("paced_load", e2e.pacedLoad());
+    d.put("paced_rate_fixed", e2e.pacedRate());
+    d.put("paced_seconds", e2e.pacedSeconds());
     d.put(
         "framesets_per_s_basis",
         "backlog run (all input in Kafka before start, bounded sources): results the sink wrote"

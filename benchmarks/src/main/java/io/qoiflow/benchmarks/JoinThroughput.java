@@ -7,7 +7,7 @@ import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
-import io.qoiflow.topology.QoiFlowJob;
+import io.qoiflow.topology.JobEnvironment;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
@@ -52,7 +52,7 @@ public final class JoinThroughput {
     int modalities = Modality.values().length;
     long n = frames / (rigs * modalities) * (rigs * modalities);
     StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.createLocalEnvironment(1, QoiFlowJob.jobConfiguration());
+        StreamExecutionEnvironment.createLocalEnvironment(1, JobEnvironment.jobConfiguration());
     DataStream<SensorFrame> in =
         env.fromSequence(0, n - 1)
             .map(new MakeFrame(rigs), new AvroTypeInfo<>(SensorFrame.class))

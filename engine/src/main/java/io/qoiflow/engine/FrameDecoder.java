@@ -2,8 +2,8 @@ package io.qoiflow.engine;
 
 import io.qoiflow.records.DType;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -26,7 +26,7 @@ public final class FrameDecoder {
 
   /** Decodes a frame, checking that its shape equals {@code expectedShape} (no batch axis). */
   public static float[] decode(SensorFrame frame, int[] expectedShape) {
-    float[] out = new float[elements(expectedShape)];
+    float[] out = new float[SensorContract.elements(expectedShape)];
     decodeInto(frame, expectedShape, out, 0);
     return out;
   }
@@ -43,10 +43,10 @@ public final class FrameDecoder {
               + ", model expects "
               + Arrays.toString(expectedShape));
     }
-    int n = elements(expectedShape);
+    int n = SensorContract.elements(expectedShape);
     DType dtype = frame.getDtype();
-    ByteBuffer payload = frame.getPayload().duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    int expectedBytes = n * sizeOf(dtype);
+    ByteBuffer payload = frame.getPayload();
+    int expectedBytes = n * SensorContract.bytesPer(dtype);
     if (payload.remaining() != expectedBytes) {
       throw new BadFrameException(
           frame.getModality()
@@ -59,70 +59,6 @@ public final class FrameDecoder {
               + " needs "
               + expectedBytes);
     }
-    int p = payload.position();
-    switch (dtype) {
-      case UINT8:
-        for (int i = 0; i < n; i++) {
-          out[offset + i] = payload.get(p + i) & 0xFF;
-        }
-        break;
-      case UINT16:
-        for (int i = 0; i < n; i++) {
-          out[offset + i] = payload.getShort(p + 2 * i) & 0xFFFF;
-        }
-        break;
-      case FLOAT16:
-        for (int i = 0; i < n; i++) {
-          out[offset + i] = halfToFloat(payload.getShort(p + 2 * i));
-        }
-        break;
-      case FLOAT32:
-        payload.asFloatBuffer().get(out, offset, n);
-        break;
-      default:
-        throw new BadFrameException("unknown dtype " + dtype);
-    }
-  }
-
-  public static int sizeOf(DType dtype) {
-    switch (dtype) {
-      case UINT8:
-        return 1;
-      case UINT16:
-      case FLOAT16:
-        return 2;
-      case FLOAT32:
-        return 4;
-      default:
-        throw new BadFrameException("unknown dtype " + dtype);
-    }
-  }
-
-  static int elements(int[] shape) {
-    int n = 1;
-    for (int d : shape) {
-      n *= d;
-    }
-    return n;
-  }
-
-  /** IEEE 754 binary16 → binary32, exact (subnormals, infinities and NaN included). */
-  static float halfToFloat(short h) {
-    int bits = h & 0xFFFF;
-    int sign = (bits & 0x8000) << 16;
-    int exp = (bits >>> 10) & 0x1F;
-    int mant = bits & 0x3FF;
-    if (exp == 0x1F) {
-      return Float.intBitsToFloat(sign | 0x7F800000 | (mant << 13));
-    }
-    if (exp == 0) {
-      if (mant == 0) {
-        return Float.intBitsToFloat(sign);
-      }
-      // Subnormal half: value = mant · 2^-24, exactly representable as a float.
-      float v = mant * 0x1p-24f;
-      return sign != 0 ? -v : v;
-    }
-    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    SensorContract.decodeInto(payload, dtype, n, out, offset);
   }
 }

@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -232,7 +233,7 @@ public final class InferenceEngine implements AutoCloseable {
     float[][] frames = new float[m][];
     int[] budget = new int[b];
     for (int i = 0; i < m; i++) {
-      frames[i] = new float[b * FrameDecoder.elements(inputShapes[i])];
+      frames[i] = new float[b * SensorContract.elements(inputShapes[i])];
     }
     for (int s = 0; s < b; s++) {
       EngineSample sample = batch.get(s);
@@ -240,7 +241,7 @@ public final class InferenceEngine implements AutoCloseable {
       for (int i = 0; i < m; i++) {
         SensorFrame f = sample.frame(modalities[i]);
         if (f != null) {
-          int e = FrameDecoder.elements(inputShapes[i]);
+          int e = SensorContract.elements(inputShapes[i]);
           try {
             FrameDecoder.decodeInto(f, inputShapes[i], frames[i], s * e);
           } catch (FrameDecoder.BadFrameException ex) {
@@ -310,7 +311,7 @@ public final class InferenceEngine implements AutoCloseable {
           continue;
         }
         String key = manifest.embedKey(i);
-        int e = FrameDecoder.elements(inputShapes[i]);
+        int e = SensorContract.elements(inputShapes[i]);
         float[] in = gather(frames[i], e, idx, idx.length);
         try (OnnxTensor t =
             OnnxTensor.createTensor(
@@ -518,7 +519,7 @@ public final class InferenceEngine implements AutoCloseable {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       for (int i = 0; i < m; i++) {
-        int e = FrameDecoder.elements(inputShapes[i]);
+        int e = SensorContract.elements(inputShapes[i]);
         float[] in = n == b ? frames[i] : gather(frames[i], e, idx, n);
         inputs.put(
             manifest.modalities().get(i),

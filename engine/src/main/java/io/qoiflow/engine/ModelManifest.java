@@ -2,6 +2,8 @@ package io.qoiflow.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qoiflow.records.Modality;
+import io.qoiflow.schemas.FrameSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -15,6 +17,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -35,23 +38,12 @@ public final class ModelManifest {
   public record PolicySpec(
       String name, String graph, Map<Integer, String> graphsByBudget, boolean budgetInput) {}
 
-  /** Shape and element type of one modality's frame, without the batch axis. */
-  public record InputSpec(int[] shape, String dtype) {
-    public int elements() {
-      int n = 1;
-      for (int d : shape) {
-        n *= d;
-      }
-      return n;
-    }
-  }
-
   private final Path dir;
   private final JsonNode root;
   private final String name;
   private final List<String> modalities;
   private final List<String> classes;
-  private final Map<String, InputSpec> inputs;
+  private final Map<String, FrameSpec> inputs;
   private final int layersPerModality;
   private final int totalLayers;
   private final int dim;
@@ -79,19 +71,14 @@ public final class ModelManifest {
               + " != layers_per_modality × modalities "
               + layersPerModality * modalities.size());
     }
-    Map<String, InputSpec> in = new LinkedHashMap<>();
-    JsonNode inputsNode = required(root, "inputs");
+    Map<Modality, FrameSpec> specs = FrameSpec.readInputs(required(root, "inputs"));
+    Map<String, FrameSpec> in = new LinkedHashMap<>();
     for (String m : modalities) {
-      JsonNode spec = required(inputsNode, m);
-      JsonNode shapeNode = spec.isArray() ? spec : required(spec, "shape");
-      List<Integer> dims = new ArrayList<>();
-      shapeNode.forEach(d -> dims.add(d.asInt()));
-      // Accept the shape with or without a leading batch axis ("B" or -1).
-      if (dims.size() == 4) {
-        dims.remove(0);
+      FrameSpec spec = specs.get(Modality.valueOf(m.toUpperCase(Locale.ROOT)));
+      if (spec == null) {
+        throw new IllegalArgumentException("manifest: no `inputs." + m + "`");
       }
-      int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();
-      in.put(m, new InputSpec(shape, spec.path("dtype").asText("")));
+      in.put(m, spec);
     }
     this.inputs = Collections.unmodifiableMap(in);
     Map<String, Integer> tok = new LinkedHashMap<>();
@@ -288,7 +275,7 @@ public final class ModelManifest {
     return classes;
   }
 
-  public InputSpec input(String modality) {
+  public FrameSpec input(String modality) {
     return inputs.get(modality);
   }
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ArtifactIntegrityTest {
 
   private static Path copyModel(Path to) throws IOException {
-    Path from = TestModels.modelDir();
+    Path from = ModelLocator.defaultModel();
     try (Stream<Path> files = Files.walk(from)) {
       files.forEach(
           p -> {

@@ -20,9 +20,11 @@ class CudaFallbackTest {
     boolean cudaUsable = OrtRuntime.cudaUnavailableReason() == null;
     int logsBefore = OrtRuntime.CUDA_FALLBACK_LOGS.get();
     try (InferenceEngine cuda =
-            InferenceEngine.open(TestModels.modelDir(), ExecutionProvider.CUDA);
-        InferenceEngine auto = InferenceEngine.open(TestModels.modelDir(), ExecutionProvider.AUTO);
-        InferenceEngine cpu = InferenceEngine.open(TestModels.modelDir(), ExecutionProvider.CPU)) {
+            InferenceEngine.open(ModelLocator.defaultModel(), ExecutionProvider.CUDA);
+        InferenceEngine auto =
+            InferenceEngine.open(ModelLocator.defaultModel(), ExecutionProvider.AUTO);
+        InferenceEngine cpu =
+            InferenceEngine.open(ModelLocator.defaultModel(), ExecutionProvider.CPU)) {
       if (cudaUsable) {
         assertThat(cuda.provider()).isEqualTo(ExecutionProvider.CUDA);
         assertThat(auto.provider()).isEqualTo(ExecutionProvider.CUDA);

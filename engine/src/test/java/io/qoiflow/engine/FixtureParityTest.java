@@ -34,7 +34,7 @@ class FixtureParityTest {
 
   @BeforeAll
   static void open() {
-    engine = InferenceEngine.open(TestModels.modelDir(), ExecutionProvider.CPU);
+    engine = InferenceEngine.open(ModelLocator.defaultModel(), ExecutionProvider.CPU);
     mf = engine.manifest();
     fixtures = mf.json().get("fixtures");
   }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.qoiflow.records.DType;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -70,7 +71,7 @@ class FrameDecoderTest {
             frame(Modality.AUDIO, List.of(1, 1, halves.length), DType.FLOAT16, b),
             new int[] {1, 1, halves.length});
     assertThat(out).containsExactly(expected);
-    assertThat(FrameDecoder.halfToFloat((short) 0x7E00)).isNaN();
+    assertThat(SensorContract.halfToFloat((short) 0x7E00)).isNaN();
   }
 
   @Test

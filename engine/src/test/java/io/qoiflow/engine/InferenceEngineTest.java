@@ -11,14 +11,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The engine on the real exported model (see {@link TestModels}). */
+/** The engine on the real exported model (see {@link ModelLocator#defaultModel()}). */
 class InferenceEngineTest {
   private static InferenceEngine engine;
   private static ModelManifest mf;
 
   @BeforeAll
   static void open() {
-    engine = InferenceEngine.open(TestModels.modelDir(), ExecutionProvider.CPU);
+    engine = InferenceEngine.open(ModelLocator.defaultModel(), ExecutionProvider.CPU);
     mf = engine.manifest();
   }
 

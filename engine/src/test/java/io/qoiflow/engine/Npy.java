@@ -1,5 +1,6 @@
 package io.qoiflow.engine;
 
+import io.qoiflow.schemas.SensorContract;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -47,7 +48,7 @@ final class Npy {
             .filter(s -> !s.isEmpty())
             .mapToInt(Integer::parseInt)
             .toArray();
-    float[] data = new float[FrameDecoder.elements(shape)];
+    float[] data = new float[SensorContract.elements(shape)];
     b.asFloatBuffer().get(data);
     return new Npy(shape, data);
   }

@@ -3,6 +3,7 @@ package io.qoiflow.engine;
 import io.qoiflow.records.DType;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -29,9 +30,10 @@ final class RandomFrames {
   }
 
   static SensorFrame frame(Modality m, int[] shape, Random rnd) {
-    int n = FrameDecoder.elements(shape);
+    int n = SensorContract.elements(shape);
     DType dt = dtypeOf(m);
-    ByteBuffer b = ByteBuffer.allocate(n * FrameDecoder.sizeOf(dt)).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(n * SensorContract.bytesPer(dt)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < n; i++) {
       switch (m) {
         case CAMERA:

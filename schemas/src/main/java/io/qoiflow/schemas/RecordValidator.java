@@ -62,7 +62,7 @@ public final class RecordValidator implements Serializable {
           RejectReason.OVERSIZED,
           "payload of " + bytes + " bytes exceeds " + contract.maxPayloadBytes());
     }
-    FrameContract.Spec spec = contract.spec(m);
+    FrameSpec spec = contract.spec(m);
     if (f.getDtype() != spec.dtype()) {
       return new Rejection(
           RejectReason.BAD_DTYPE, m + " frames are " + spec.dtype() + ", got " + f.getDtype());

@@ -12,6 +12,7 @@ import io.qoiflow.records.Telemetry;
 import io.qoiflow.schemas.AvroSingleObjectSerializationSchema;
 import io.qoiflow.schemas.FrameContract;
 import io.qoiflow.schemas.RecordValidator;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,7 +41,7 @@ public final class KafkaIo {
 
   public QoiFlowJob.Inputs inputs(StreamExecutionEnvironment env) {
     DataStream<Outcome<SensorFrame>> frames = null;
-    for (String topic : QoiFlowJob.FRAME_TOPICS) {
+    for (String topic : SensorContract.frameTopics()) {
       DataStream<Outcome<SensorFrame>> s =
           env.fromSource(
                   source(topic, ValidatingDeserializer.frames(validator)),

@@ -17,14 +17,10 @@ import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
 import io.qoiflow.schemas.FrameContract;
-import io.qoiflow.schemas.Topics;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -68,24 +64,15 @@ public final class QoiFlowJob {
       return;
     }
     JobConfig config = JobConfig.fromArgs(args);
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(jobConfiguration());
-    configure(env, config);
-    KafkaIo io = new KafkaIo(config, contract(config));
-    defineWorkflow(env, config, io.inputs(env), io.outputs());
+    StreamExecutionEnvironment env = JobEnvironment.create(config);
+    defineKafkaWorkflow(env, config);
     env.execute(JOB_NAME);
   }
 
-  /** Flink settings the job relies on: no Kryo fallback, exactly-once checkpoints. */
-  public static Configuration jobConfiguration() {
-    Configuration conf = new Configuration();
-    conf.set(PipelineOptions.GENERIC_TYPES, false);
-    return conf;
-  }
-
-  public static void configure(StreamExecutionEnvironment env, JobConfig config) {
-    env.configure(jobConfiguration());
-    env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
+  /** The job between the real Kafka sources and sinks ({@link KafkaIo}). */
+  public static void defineKafkaWorkflow(StreamExecutionEnvironment env, JobConfig config) {
+    KafkaIo io = new KafkaIo(config, contract(config));
+    defineWorkflow(env, config, io.inputs(env), io.outputs());
   }
 
   public static FrameContract contract(JobConfig config) {
@@ -206,13 +193,4 @@ public final class QoiFlowJob {
     }
     deadLetters.sinkTo(out.deadLetters()).name("dead-letter sink").uid("sink-deadletter");
   }
-
-  /** Topic names, in one place for the job's sources and sinks. */
-  static final String[] FRAME_TOPICS = {
-    Topics.FRAMES_CAMERA,
-    Topics.FRAMES_DEPTH,
-    Topics.FRAMES_MMWAVE,
-    Topics.FRAMES_LIDAR,
-    Topics.FRAMES_AUDIO
-  };
 }

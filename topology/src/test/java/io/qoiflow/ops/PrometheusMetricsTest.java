@@ -11,7 +11,7 @@ import io.qoiflow.records.LatencyBreakdown;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.ModalityUsage;
 import io.qoiflow.records.SensorFrame;
-import io.qoiflow.topology.QoiFlowJob;
+import io.qoiflow.topology.JobEnvironment;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -63,7 +63,7 @@ class PrometheusMetricsTest {
   @Test
   void theDocumentedNamesAndLabelsAreExported() throws Exception {
     StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(QoiFlowJob.jobConfiguration());
+        StreamExecutionEnvironment.getExecutionEnvironment(JobEnvironment.jobConfiguration());
     env.setParallelism(1);
     // A result, then an inference timeout, through the job's result router...
     env.fromData(

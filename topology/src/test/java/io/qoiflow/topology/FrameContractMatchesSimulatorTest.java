@@ -3,6 +3,7 @@ package io.qoiflow.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.schemas.FrameContract;

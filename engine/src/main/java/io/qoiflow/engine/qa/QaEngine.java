@@ -13,6 +13,7 @@ import io.qoiflow.engine.ModelManifest;
 import io.qoiflow.engine.OrtRuntime;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.FrameSpec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
@@ -112,14 +113,14 @@ public final class QaEngine implements AutoCloseable {
     this.provider = OrtRuntime.resolve(requested);
     OrtSession lmSession = null;
     try {
+      Map<Modality, FrameSpec> specs = FrameSpec.readInputs(root.path("inputs"));
       for (JsonNode m : root.path("modalities")) {
         Modality mod = Modality.valueOf(m.asText().toUpperCase(Locale.ROOT));
-        JsonNode shape = root.path("inputs").path(m.asText()).path("shape");
-        int[] s = new int[shape.size()];
-        for (int i = 0; i < s.length; i++) {
-          s[i] = shape.get(i).asInt();
+        FrameSpec spec = specs.get(mod);
+        if (spec == null) {
+          throw new IllegalArgumentException(dir + ": manifest has no `inputs." + m.asText() + "`");
         }
-        inputShapes.put(mod, s);
+        inputShapes.put(mod, spec.shape());
         lora.put(mod, root.path("lora").path(m.asText()).asBoolean(false));
         JsonNode g = root.path("graphs").path("prefix_" + m.asText());
         prefixFlops.put(mod, g.path("flops").asLong());

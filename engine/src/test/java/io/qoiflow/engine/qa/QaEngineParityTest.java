@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qoiflow.engine.ExecutionProvider;
 import io.qoiflow.engine.ModelIntegrityException;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.records.Modality;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ class QaEngineParityTest {
 
   @BeforeAll
   static void open() throws Exception {
-    Path dir = QaModels.modelDir();
+    Path dir = ModelLocator.defaultQaModel().orElseThrow();
     engine = QaEngine.open(dir, ExecutionProvider.CPU);
     fixtures = new ObjectMapper().readTree(dir.resolve("fixtures/qa_fixtures.json").toFile());
   }
@@ -105,7 +106,7 @@ class QaEngineParityTest {
 
   @Test
   void aTamperedGraphIsRefused(@TempDir Path tmp) throws Exception {
-    Path src = QaModels.modelDir();
+    Path src = ModelLocator.defaultQaModel().orElseThrow();
     try (Stream<Path> files = Files.walk(src)) {
       for (Path f : (Iterable<Path>) files::iterator) {
         Path to = tmp.resolve(src.relativize(f).toString());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qoiflow.engine.ModelLocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +17,7 @@ class WordLevelTokenizerTest {
 
   @Test
   void encodesLikeTheHuggingFaceTokenizerOnTheCommittedCases() throws Exception {
-    Path dir = QaModels.modelDir();
+    Path dir = ModelLocator.defaultQaModel().orElseThrow();
     WordLevelTokenizer tok = WordLevelTokenizer.load(dir.resolve("tokenizer.json"));
     JsonNode fx = new ObjectMapper().readTree(dir.resolve("fixtures/qa_fixtures.json").toFile());
     int n = 0;

@@ -6,6 +6,7 @@ import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.inference.ResultMapper;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.FusionResult;
+import io.qoiflow.schemas.DeadLetters;
 import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import java.util.List;
@@ -77,7 +78,7 @@ public final class AsyncInferenceFunction
 
   private Outcome<FusionResult> reject(FrameSet set, String reason, String message) {
     return Outcome.rejected(
-        ValidatingDeserializer.deadLetter(
+        DeadLetters.of(
             frameSetSerde.encode(set),
             "",
             -1,

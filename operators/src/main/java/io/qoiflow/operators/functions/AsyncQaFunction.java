@@ -12,6 +12,7 @@ import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.DeadLetters;
 import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import java.util.ArrayList;
@@ -143,7 +144,7 @@ public final class AsyncQaFunction extends RichAsyncFunction<FrameSet, Outcome<Q
 
   private Outcome<QaAnswer> reject(FrameSet set, QaQuestion q, String reason, String message) {
     return Outcome.rejected(
-        ValidatingDeserializer.deadLetter(
+        DeadLetters.of(
             questionSerde.encode(q),
             "",
             -1,
