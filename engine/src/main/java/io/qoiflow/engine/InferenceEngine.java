@@ -222,184 +222,38 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
-  private List<SampleResult> run(List<EngineSample> batch, Policy policy) throws OrtException {
-    final int b = batch.size();
-    if (b == 0) {
+  /**
+   * One batch through the engine, phase by phase: decode the frames, choose each sample's layers
+   * (the controller, on a helper thread when {@code overlap} is on), embed each modality, run the
+   * chosen layers (gather the samples that chose a layer, run it, scatter back), fuse and read the
+   * heads. Each phase reads and fills the {@link Batch}.
+   */
+  private List<SampleResult> run(List<EngineSample> samples, Policy policy) throws OrtException {
+    if (samples.isEmpty()) {
       return List.of();
     }
+    Batch x = new Batch(samples, policy);
     long t0 = System.nanoTime();
-    // ---- decode: full-batch raw frames per modality (zeros where missing) ----
-    boolean[][] present = new boolean[b][m];
-    float[][] frames = new float[m][];
-    int[] budget = new int[b];
-    for (int i = 0; i < m; i++) {
-      frames[i] = new float[b * SensorContract.elements(inputShapes[i])];
-    }
-    for (int s = 0; s < b; s++) {
-      EngineSample sample = batch.get(s);
-      budget[s] = budgetLayers(policy, sample.budgetFraction());
-      for (int i = 0; i < m; i++) {
-        SensorFrame f = sample.frame(modalities[i]);
-        if (f != null) {
-          int e = SensorContract.elements(inputShapes[i]);
-          try {
-            FrameDecoder.decodeInto(f, inputShapes[i], frames[i], s * e);
-          } catch (FrameDecoder.BadFrameException ex) {
-            throw new FrameDecoder.BadFrameException("sample " + s + ": " + ex.getMessage());
-          }
-          present[s][i] = true;
-        }
-      }
-    }
+    decode(x);
     long t1 = System.nanoTime();
-
-    // ---- controller and layer selection ----
-    boolean[][] chosen = new boolean[b][];
-    float[][] qoi = new float[b][];
-    String[] controllerOf = new String[b];
-    // The controller does not depend on the embeds: with `overlap` it runs on a helper thread
-    // while this thread runs the embed graphs.
-    Future<Long> controllerTask = null;
-    long controllerNanos = 0;
-    if (policy.usesController()) {
-      Map<String, List<Integer>> groups = new TreeMap<>();
-      for (int s = 0; s < b; s++) {
-        controllerOf[s] = controllerGraph(policy, budget[s]);
-        groups.computeIfAbsent(controllerOf[s], k -> new ArrayList<>()).add(s);
-      }
-      Callable<Long> task =
-          () -> {
-            long c0 = System.nanoTime();
-            for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
-              runController(g.getKey(), g.getValue(), batch, frames, present, chosen, qoi, budget);
-            }
-            return System.nanoTime() - c0;
-          };
-      if (overlap) {
-        controllerTask = CONTROLLER_POOL.submit(task);
-      } else {
-        controllerNanos = callUnchecked(task);
-      }
-    } else {
-      for (int s = 0; s < b; s++) {
-        chosen[s] =
-            policy == Policy.FULL
-                ? LayerSelector.full(present[s], lm)
-                : LayerSelector.naive(present[s], budget[s], lm);
-        qoi[s] = new float[m];
-        Arrays.fill(qoi[s], Float.NaN);
-      }
-    }
+    Future<Long> controllerTask = selectLayers(x);
     long t2 = System.nanoTime();
-
-    // ---- per modality: embed on the sub-batch that has it, then each chosen layer on the
-    // samples that chose it (gather, run, scatter). While consecutive layers run on the same
-    // rows, the output tensor feeds the next layer directly, without a copy through Java. ----
-    float[][] hidden = new float[m][];
-    int[][] rows = new int[m][];
-    int[] tokens = new int[m];
-    int[] dims = new int[m];
-    int[] ran = new int[b];
-    long embedNanos = 0;
-    long layersNanos = 0;
     OrtSession.Result[] embedOut = new OrtSession.Result[m];
     try {
-      for (int i = 0; i < m; i++) {
-        int[] idx = presentRows(present, i);
-        rows[i] = idx;
-        if (idx.length == 0) {
-          continue;
-        }
-        String key = manifest.embedKey(i);
-        int e = SensorContract.elements(inputShapes[i]);
-        float[] in = gather(frames[i], e, idx, idx.length);
-        try (OnnxTensor t =
-            OnnxTensor.createTensor(
-                env, FloatBuffer.wrap(in), prepend(idx.length, inputShapes[i]))) {
-          embedOut[i] = runGraph(key, Map.of(singleInputName.get(key), t));
-        }
-      }
-      embedNanos = System.nanoTime() - t2;
+      embed(x, embedOut);
+      x.embedNanos = System.nanoTime() - t2;
       if (controllerTask != null) {
-        controllerNanos = await(controllerTask);
+        x.controllerNanos = await(controllerTask);
         controllerTask = null;
       }
-      for (int s = 0; s < b; s++) {
-        int n = LayerSelector.count(chosen[s]);
-        if (n > budget[s]) {
-          throw new IllegalStateException(
-              "selection gave sample " + s + " " + n + " layers over its budget " + budget[s]);
-        }
-      }
+      checkSelectionWithinBudget(x);
       long tl = System.nanoTime();
       for (int i = 0; i < m; i++) {
-        int[] idx = rows[i];
-        if (idx.length == 0) {
-          continue;
-        }
-        OrtSession.Result held = embedOut[i];
+        OrtSession.Result embedded = embedOut[i];
         embedOut[i] = null;
-        try {
-          long[] os = ((OnnxTensor) held.get(0)).getInfo().getShape();
-          tokens[i] = (int) os[1];
-          dims[i] = (int) os[2];
-          int rowSize = tokens[i] * dims[i];
-          // Rows (indices into idx) that `held` holds; null = all of them, in order.
-          int[] heldRows = null;
-          int heldN = idx.length;
-          int[] sel = new int[idx.length];
-          for (int l = 0; l < lm; l++) {
-            int g = i * lm + l;
-            int n = 0;
-            for (int r = 0; r < idx.length; r++) {
-              if (chosen[idx[r]][g]) {
-                sel[n++] = r;
-              }
-            }
-            if (n == 0) {
-              continue;
-            }
-            // The hard cap, checked where layers are run.
-            for (int k = 0; k < n; k++) {
-              int s = idx[sel[k]];
-              if (++ran[s] > budget[s]) {
-                throw new IllegalStateException(
-                    "sample " + s + " would run more than its budget of " + budget[s] + " layers");
-              }
-            }
-            String lkey = manifest.layerKey(i, l);
-            String inName = singleInputName.get(lkey);
-            OrtSession.Result next;
-            if (held != null && sameRows(heldRows, heldN, sel, n, idx.length)) {
-              next = runGraph(lkey, Map.of(inName, (OnnxTensor) held.get(0)));
-              held.close();
-              held = null;
-            } else {
-              if (held != null) {
-                hidden[i] = scatter(held, hidden[i], heldRows, heldN, rowSize, idx.length);
-                held.close();
-                held = null;
-              }
-              float[] x = n == idx.length ? hidden[i] : gather(hidden[i], rowSize, sel, n);
-              try (OnnxTensor t =
-                  OnnxTensor.createTensor(
-                      env, FloatBuffer.wrap(x), new long[] {n, tokens[i], dims[i]})) {
-                next = runGraph(lkey, Map.of(inName, t));
-              }
-            }
-            held = next;
-            heldRows = n == idx.length ? null : Arrays.copyOf(sel, n);
-            heldN = n;
-            layerRuns.incrementAndGet(g);
-          }
-          hidden[i] = scatter(held, hidden[i], heldRows, heldN, rowSize, idx.length);
-        } finally {
-          if (held != null) {
-            held.close();
-          }
-        }
+        runLayers(x, i, embedded);
       }
-      layersNanos = System.nanoTime() - tl;
+      x.layersNanos = System.nanoTime() - tl;
     } finally {
       for (OrtSession.Result r : embedOut) {
         if (r != null) {
@@ -418,58 +272,283 @@ public final class InferenceEngine implements AutoCloseable {
       }
     }
     long t4 = System.nanoTime();
-
-    // ---- fusion and heads on the whole batch ----
-    int d = manifest.dim() > 0 ? manifest.dim() : maxOf(dims);
-    float[] cls = new float[b * m * d];
-    float[] pres = new float[b * m];
-    for (int i = 0; i < m; i++) {
-      int[] idx = rows[i];
-      int rowSize = tokens[i] * dims[i];
-      for (int r = 0; r < idx.length; r++) {
-        System.arraycopy(hidden[i], r * rowSize, cls, (idx[r] * m + i) * d, dims[i]);
-        pres[idx[r] * m + i] = 1f;
-      }
-    }
-    float[] mean;
-    float[] cov;
-    float[] probs;
-    int k;
-    try (OnnxTensor tc = OnnxTensor.createTensor(env, FloatBuffer.wrap(cls), new long[] {b, m, d});
-        OnnxTensor tp = OnnxTensor.createTensor(env, FloatBuffer.wrap(pres), new long[] {b, m});
-        OrtSession.Result r = runGraph("fusion", Map.of("cls", tc, "present", tp))) {
-      mean = floats(r, "mean", 0);
-      cov = floats(r, "cov", 1);
-      probs = floats(r, "class_probs", 2);
-      k = probs.length / b;
-    }
+    Heads heads = fuse(x);
     long t5 = System.nanoTime();
-
-    // ---- results ----
-    double inv = 1e-6 / b;
+    double inv = 1e-6 / x.b;
     StageLatency lat =
         new StageLatency(
             (t1 - t0) * inv,
-            controllerNanos * inv,
-            embedNanos * inv,
-            layersNanos * inv,
+            x.controllerNanos * inv,
+            x.embedNanos * inv,
+            x.layersNanos * inv,
             (t5 - t4) * inv,
-            b);
-    long fusionFlops = manifest.flops("fusion");
-    List<SampleResult> out = new ArrayList<>(b);
-    for (int s = 0; s < b; s++) {
-      int[][] layers = new int[m][];
-      long flops = fusionFlops + (controllerOf[s] == null ? 0 : manifest.flops(controllerOf[s]));
+            x.b);
+    return results(x, heads, lat);
+  }
+
+  /** What one {@code run} knows of its batch, filled phase by phase. */
+  private final class Batch {
+    final List<EngineSample> samples;
+    final Policy policy;
+    final int b;
+
+    /** Layers each sample may run. */
+    final int[] budget;
+
+    /** [sample][modality]: the sample has a frame of that modality. */
+    final boolean[][] present;
+
+    /** [modality]: raw frames of the whole batch, zeros where a sample has none. */
+    final float[][] frames;
+
+    /** [sample][modality * lm + layer]: the layers chosen. */
+    final boolean[][] chosen;
+
+    /** [sample][modality]: the controller's QoI, NaN without a controller. */
+    final float[][] qoi;
+
+    /** [sample]: its controller graph, null without a controller. */
+    final String[] controllerOf;
+
+    /** [modality]: the samples that have it (the modality's sub-batch). */
+    final int[][] rows;
+
+    /** [modality]: hidden states of the sub-batch, rows of tokens × dims. */
+    final float[][] hidden;
+
+    final int[] tokens;
+    final int[] dims;
+
+    /** [sample]: layers run so far, against the hard cap. */
+    final int[] ran;
+
+    long controllerNanos;
+    long embedNanos;
+    long layersNanos;
+
+    Batch(List<EngineSample> samples, Policy policy) {
+      this.samples = samples;
+      this.policy = policy;
+      this.b = samples.size();
+      this.budget = new int[b];
+      this.present = new boolean[b][m];
+      this.frames = new float[m][];
+      this.chosen = new boolean[b][];
+      this.qoi = new float[b][];
+      this.controllerOf = new String[b];
+      this.rows = new int[m][];
+      this.hidden = new float[m][];
+      this.tokens = new int[m];
+      this.dims = new int[m];
+      this.ran = new int[b];
+    }
+  }
+
+  /** Decode: each sample's budget, and full-batch raw frames per modality. */
+  private void decode(Batch x) {
+    for (int i = 0; i < m; i++) {
+      x.frames[i] = new float[x.b * SensorContract.elements(inputShapes[i])];
+    }
+    for (int s = 0; s < x.b; s++) {
+      EngineSample sample = x.samples.get(s);
+      x.budget[s] = budgetLayers(x.policy, sample.budgetFraction());
       for (int i = 0; i < m; i++) {
-        layers[i] = LayerSelector.layersOf(chosen[s], i, lm);
-        if (present[s][i]) {
+        SensorFrame f = sample.frame(modalities[i]);
+        if (f != null) {
+          int e = SensorContract.elements(inputShapes[i]);
+          try {
+            FrameDecoder.decodeInto(f, inputShapes[i], x.frames[i], s * e);
+          } catch (FrameDecoder.BadFrameException ex) {
+            throw new FrameDecoder.BadFrameException("sample " + s + ": " + ex.getMessage());
+          }
+          x.present[s][i] = true;
+        }
+      }
+    }
+  }
+
+  /**
+   * Controller and layer selection. With a controller policy, one controller run per controller
+   * graph; it does not depend on the embeds, so with {@code overlap} it runs on a helper thread
+   * (the returned task) while this thread embeds. Otherwise the full or naive selection.
+   */
+  private Future<Long> selectLayers(Batch x) throws OrtException {
+    if (!x.policy.usesController()) {
+      for (int s = 0; s < x.b; s++) {
+        x.chosen[s] =
+            x.policy == Policy.FULL
+                ? LayerSelector.full(x.present[s], lm)
+                : LayerSelector.naive(x.present[s], x.budget[s], lm);
+        x.qoi[s] = new float[m];
+        Arrays.fill(x.qoi[s], Float.NaN);
+      }
+      return null;
+    }
+    Map<String, List<Integer>> groups = new TreeMap<>();
+    for (int s = 0; s < x.b; s++) {
+      x.controllerOf[s] = controllerGraph(x.policy, x.budget[s]);
+      groups.computeIfAbsent(x.controllerOf[s], k -> new ArrayList<>()).add(s);
+    }
+    Callable<Long> task =
+        () -> {
+          long c0 = System.nanoTime();
+          for (Map.Entry<String, List<Integer>> g : groups.entrySet()) {
+            runController(g.getKey(), g.getValue(), x);
+          }
+          return System.nanoTime() - c0;
+        };
+    if (overlap) {
+      return CONTROLLER_POOL.submit(task);
+    }
+    x.controllerNanos = callUnchecked(task);
+    return null;
+  }
+
+  /** Embed: each modality's embed graph on the sub-batch that has it; outputs into {@code out}. */
+  private void embed(Batch x, OrtSession.Result[] out) throws OrtException {
+    for (int i = 0; i < m; i++) {
+      int[] idx = presentRows(x.present, i);
+      x.rows[i] = idx;
+      if (idx.length == 0) {
+        continue;
+      }
+      String key = manifest.embedKey(i);
+      int e = SensorContract.elements(inputShapes[i]);
+      float[] in = gather(x.frames[i], e, idx, idx.length);
+      try (OnnxTensor t =
+          OnnxTensor.createTensor(env, FloatBuffer.wrap(in), prepend(idx.length, inputShapes[i]))) {
+        out[i] = runGraph(key, Map.of(singleInputName.get(key), t));
+      }
+    }
+  }
+
+  private static void checkSelectionWithinBudget(Batch x) {
+    for (int s = 0; s < x.b; s++) {
+      int n = LayerSelector.count(x.chosen[s]);
+      if (n > x.budget[s]) {
+        throw new IllegalStateException(
+            "selection gave sample " + s + " " + n + " layers over its budget " + x.budget[s]);
+      }
+    }
+  }
+
+  /**
+   * Layers of modality {@code i}: each chosen layer on the samples that chose it (gather, run,
+   * scatter), starting from the embed output {@code embedded} (closed here). While consecutive
+   * layers run on the same rows, the output tensor feeds the next layer directly, without a copy
+   * through Java. Leaves the sub-batch's hidden states in {@code x.hidden[i]}.
+   */
+  private void runLayers(Batch x, int i, OrtSession.Result embedded) throws OrtException {
+    int[] idx = x.rows[i];
+    if (idx.length == 0) {
+      return;
+    }
+    OrtSession.Result held = embedded;
+    try {
+      long[] os = ((OnnxTensor) held.get(0)).getInfo().getShape();
+      x.tokens[i] = (int) os[1];
+      x.dims[i] = (int) os[2];
+      int rowSize = x.tokens[i] * x.dims[i];
+      // Rows (indices into idx) that `held` holds; null = all of them, in order.
+      int[] heldRows = null;
+      int heldN = idx.length;
+      int[] sel = new int[idx.length];
+      for (int l = 0; l < lm; l++) {
+        int g = i * lm + l;
+        int n = 0;
+        for (int r = 0; r < idx.length; r++) {
+          if (x.chosen[idx[r]][g]) {
+            sel[n++] = r;
+          }
+        }
+        if (n == 0) {
+          continue;
+        }
+        // The hard cap, checked where layers are run.
+        for (int k = 0; k < n; k++) {
+          int s = idx[sel[k]];
+          if (++x.ran[s] > x.budget[s]) {
+            throw new IllegalStateException(
+                "sample " + s + " would run more than its budget of " + x.budget[s] + " layers");
+          }
+        }
+        String lkey = manifest.layerKey(i, l);
+        String inName = singleInputName.get(lkey);
+        OrtSession.Result next;
+        if (held != null && sameRows(heldRows, heldN, sel, n, idx.length)) {
+          next = runGraph(lkey, Map.of(inName, (OnnxTensor) held.get(0)));
+          held.close();
+          held = null;
+        } else {
+          if (held != null) {
+            x.hidden[i] = scatter(held, x.hidden[i], heldRows, heldN, rowSize, idx.length);
+            held.close();
+            held = null;
+          }
+          float[] in = n == idx.length ? x.hidden[i] : gather(x.hidden[i], rowSize, sel, n);
+          try (OnnxTensor t =
+              OnnxTensor.createTensor(
+                  env, FloatBuffer.wrap(in), new long[] {n, x.tokens[i], x.dims[i]})) {
+            next = runGraph(lkey, Map.of(inName, t));
+          }
+        }
+        held = next;
+        heldRows = n == idx.length ? null : Arrays.copyOf(sel, n);
+        heldN = n;
+        layerRuns.incrementAndGet(g);
+      }
+      x.hidden[i] = scatter(held, x.hidden[i], heldRows, heldN, rowSize, idx.length);
+    } finally {
+      if (held != null) {
+        held.close();
+      }
+    }
+  }
+
+  /** The fusion graph's outputs for the whole batch: location mean and covariance, class probs. */
+  private record Heads(float[] mean, float[] cov, float[] probs, int classes) {}
+
+  /** Fusion: each present modality's CLS token into the fusion graph and its heads. */
+  private Heads fuse(Batch x) throws OrtException {
+    int b = x.b;
+    int d = manifest.dim() > 0 ? manifest.dim() : maxOf(x.dims);
+    float[] cls = new float[b * m * d];
+    float[] pres = new float[b * m];
+    for (int i = 0; i < m; i++) {
+      int[] idx = x.rows[i];
+      int rowSize = x.tokens[i] * x.dims[i];
+      for (int r = 0; r < idx.length; r++) {
+        System.arraycopy(x.hidden[i], r * rowSize, cls, (idx[r] * m + i) * d, x.dims[i]);
+        pres[idx[r] * m + i] = 1f;
+      }
+    }
+    try (OnnxTensor tc = OnnxTensor.createTensor(env, FloatBuffer.wrap(cls), new long[] {b, m, d});
+        OnnxTensor tp = OnnxTensor.createTensor(env, FloatBuffer.wrap(pres), new long[] {b, m});
+        OrtSession.Result r = runGraph("fusion", Map.of("cls", tc, "present", tp))) {
+      float[] probs = floats(r, "class_probs", 2);
+      return new Heads(floats(r, "mean", 0), floats(r, "cov", 1), probs, probs.length / b);
+    }
+  }
+
+  /** One result per sample, in batch order, with its layers, QoI and FLOPs. */
+  private List<SampleResult> results(Batch x, Heads heads, StageLatency lat) {
+    int k = heads.classes();
+    long fusionFlops = manifest.flops("fusion");
+    List<SampleResult> out = new ArrayList<>(x.b);
+    for (int s = 0; s < x.b; s++) {
+      int[][] layers = new int[m][];
+      long flops =
+          fusionFlops + (x.controllerOf[s] == null ? 0 : manifest.flops(x.controllerOf[s]));
+      for (int i = 0; i < m; i++) {
+        layers[i] = LayerSelector.layersOf(x.chosen[s], i, lm);
+        if (x.present[s][i]) {
           flops += manifest.flops(manifest.embedKey(i));
         }
         for (int l : layers[i]) {
           flops += manifest.flops(manifest.layerKey(i, l));
         }
       }
-      float[] p = Arrays.copyOfRange(probs, s * k, (s + 1) * k);
+      float[] p = Arrays.copyOfRange(heads.probs(), s * k, (s + 1) * k);
       int best = 0;
       for (int c = 1; c < k; c++) {
         if (p[c] > p[best]) {
@@ -478,37 +557,35 @@ public final class InferenceEngine implements AutoCloseable {
       }
       double[] c2 = new double[4];
       for (int j = 0; j < 4; j++) {
-        c2[j] = cov[s * 4 + j];
+        c2[j] = heads.cov()[s * 4 + j];
       }
       out.add(
           new SampleResult(
-              mean[2 * s],
-              mean[2 * s + 1],
+              heads.mean()[2 * s],
+              heads.mean()[2 * s + 1],
               c2,
               best,
               p,
-              present[s].clone(),
+              x.present[s].clone(),
               layers,
-              qoi[s],
+              x.qoi[s],
               flops,
-              budget[s],
-              batch.get(s).budgetFraction(),
-              policy,
+              x.budget[s],
+              x.samples.get(s).budgetFraction(),
+              x.policy,
               lat));
     }
     return out;
   }
 
-  private void runController(
-      String key,
-      List<Integer> group,
-      List<EngineSample> batch,
-      float[][] frames,
-      boolean[][] present,
-      boolean[][] chosen,
-      float[][] qoi,
-      int[] budget)
-      throws OrtException {
+  /** The controller graph {@code key} on the samples {@code group}: their layers and QoI. */
+  private void runController(String key, List<Integer> group, Batch x) throws OrtException {
+    List<EngineSample> batch = x.samples;
+    float[][] frames = x.frames;
+    boolean[][] present = x.present;
+    boolean[][] chosen = x.chosen;
+    float[][] qoi = x.qoi;
+    int[] budget = x.budget;
     int n = group.size();
     int b = batch.size();
     int[] idx = group.stream().mapToInt(Integer::intValue).toArray();
