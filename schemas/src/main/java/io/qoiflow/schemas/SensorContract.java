@@ -72,11 +72,7 @@ public final class SensorContract {
 
   /** Elements of a tensor of {@code shape}. */
   public static int elements(List<Integer> shape) {
-    int n = 1;
-    for (int d : shape) {
-      n *= d;
-    }
-    return n;
+    return elements(shape.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /** A frame's payload as float values, as many as its shape holds. */
