@@ -2,6 +2,7 @@ package io.qoiflow.benchmarks;
 
 import io.qoiflow.engine.EngineSample;
 import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.engine.Policy;
 import io.qoiflow.engine.SampleResult;
 import java.util.List;
@@ -48,7 +49,7 @@ public class EngineBenchmark {
 
   @Setup(Level.Trial)
   public void open() {
-    engine = InferenceEngine.open(BenchSetup.modelDir());
+    engine = InferenceEngine.open(ModelLocator.defaultModel());
     var set = BenchSetup.samples();
     samples = BenchSetup.withBudgets(set, budgetPct);
     mixed = BenchSetup.withBudgets(set, 25, 33, 50, 67);

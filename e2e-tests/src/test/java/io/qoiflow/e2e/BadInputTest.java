@@ -2,13 +2,14 @@ package io.qoiflow.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.qoiflow.operators.functions.FrameContract;
-import io.qoiflow.operators.functions.RecordValidator;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.ValidatingDeserializer;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.FrameContract;
+import io.qoiflow.schemas.FrameSpec;
+import io.qoiflow.schemas.RecordValidator;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Frames;
 import io.qoiflow.simulator.Simulator;
@@ -24,12 +25,10 @@ import org.junit.jupiter.api.Test;
 class BadInputTest {
   @Test
   void eachCraftedRecordGetsItsOwnReasonFromTheJobsDeserializer() {
-    EnumMap<Modality, FrameContract.Spec> specs = new EnumMap<>(Modality.class);
+    EnumMap<Modality, FrameSpec> specs = new EnumMap<>(Modality.class);
     for (Modality m : Modality.values()) {
       specs.put(
-          m,
-          new FrameContract.Spec(
-              Frames.shape(m).stream().mapToInt(i -> i).toArray(), Frames.dtype(m)));
+          m, new FrameSpec(Frames.shape(m).stream().mapToInt(i -> i).toArray(), Frames.dtype(m)));
     }
     ValidatingDeserializer<SensorFrame> deserializer =
         ValidatingDeserializer.frames(
@@ -67,7 +66,7 @@ class BadInputTest {
   void simulatorFramesAreValidUnderTheShippedModelsContract() {
     FrameContract contract =
         FrameContract.fromManifest(
-            io.qoiflow.topology.ModelLocator.defaultModel().resolve("manifest.json"),
+            io.qoiflow.engine.ModelLocator.defaultModel().resolve("manifest.json"),
             1 << 20,
             Long.MAX_VALUE / 4);
     ValidatingDeserializer<SensorFrame> deserializer =

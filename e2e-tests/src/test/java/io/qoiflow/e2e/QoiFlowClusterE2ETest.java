@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qoiflow.engine.EngineSample;
 import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.engine.Policy;
 import io.qoiflow.engine.SampleResult;
 import io.qoiflow.local.LocalKafkaBroker;
@@ -15,7 +16,6 @@ import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
-import io.qoiflow.topology.ModelLocator;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -2,13 +2,13 @@ package io.qoiflow.e2e;
 
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,7 +72,7 @@ public final class Workload {
   }
 
   public static String topicOf(SensorFrame f) {
-    return "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
+    return SensorContract.topic(f.getModality());
   }
 
   public static String key(String rig, long captureTimeMs) {

@@ -29,8 +29,7 @@ public final class Topics {
   /** Every standard topic with {@code partitions} partitions (control topics get one). */
   public static Map<String, Integer> all(int partitions) {
     Map<String, Integer> topics = new LinkedHashMap<>();
-    for (String t :
-        new String[] {FRAMES_CAMERA, FRAMES_DEPTH, FRAMES_MMWAVE, FRAMES_LIDAR, FRAMES_AUDIO}) {
+    for (String t : SensorContract.frameTopics()) {
       topics.put(t, partitions);
     }
     topics.put(TELEMETRY, 1);

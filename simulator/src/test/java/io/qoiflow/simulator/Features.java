@@ -3,6 +3,7 @@ package io.qoiflow.simulator;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import java.util.Arrays;
 
 /**
@@ -15,7 +16,7 @@ final class Features {
   static float[] frame(LabelledSample s, Modality m) {
     for (SensorFrame f : s.getFrames()) {
       if (f.getModality() == m) {
-        return Frames.values(f);
+        return SensorContract.values(f);
       }
     }
     return null;

@@ -9,6 +9,7 @@ import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.simulator.cli.SimulateCommand;
 import java.io.File;
 import java.nio.file.Files;
@@ -87,7 +88,7 @@ class PythonFixtureTest {
     d.put("index", s.getIndex());
     Map<String, Object> frames = new LinkedHashMap<>();
     for (SensorFrame f : s.getFrames()) {
-      float[] v = Frames.values(f);
+      float[] v = SensorContract.values(f);
       double sum = 0;
       for (float x : v) {
         sum += x;

@@ -7,6 +7,7 @@ import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.schemas.WireFormatException;
@@ -100,7 +101,7 @@ class ReplayPublisherTest {
         continue;
       }
       assertThat(x.key).isEqualTo(f.getRigId()).isIn("rig-0", "rig-1");
-      assertThat(x.topic).isEqualTo(ReplayPublisher.topic(f.getModality()));
+      assertThat(x.topic).isEqualTo(SensorContract.topic(f.getModality()));
       String id = f.getRigId() + "/" + f.getModality();
       if (!seqs.computeIfAbsent(id, k -> new HashSet<>()).add(f.getSequence())) {
         duplicates++;

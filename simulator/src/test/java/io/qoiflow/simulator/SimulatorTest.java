@@ -10,6 +10,7 @@ import io.qoiflow.records.Modality;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -69,7 +70,7 @@ class SimulatorTest {
       assertThat(f.getDtype()).isEqualTo(dtype);
       assertThat(f.getPayload().remaining())
           .isEqualTo(shape.stream().reduce(size, (x, y) -> x * y));
-      float[] v = Frames.values(f);
+      float[] v = SensorContract.values(f);
       for (float x : v) {
         assertThat(Float.isFinite(x)).isTrue();
       }
@@ -105,8 +106,8 @@ class SimulatorTest {
           for (int k = 0; k < 5; k++) {
             SensorFrame cf = clean.getFrames().get(k);
             SensorFrame bf = bad.getFrames().get(k);
-            float[] a = Frames.values(cf);
-            float[] b = Frames.values(bf);
+            float[] a = SensorContract.values(cf);
+            float[] b = SensorContract.values(bf);
             if (cf.getModality() == m) {
               assertThat(meanAbsDiff(a, b)).as("%s %s changes its frame", m, t).isGreaterThan(0);
             } else {
@@ -247,7 +248,7 @@ class SimulatorTest {
     int ok = 0;
     for (int i = 0; i < 50; i++) {
       LabelledSample s = sim.next();
-      float[] depth = Frames.values(s.getFrames().get(1));
+      float[] depth = SensorContract.values(s.getFrames().get(1));
       double[] f = Features.depth(depth);
       if (f[11] > 0) {
         ok++;
@@ -274,6 +275,6 @@ class SimulatorTest {
     Arrays.fill(v, 1234f);
     v[5] = 65535f;
     SensorFrame f = Frames.frame("r", Modality.DEPTH, 0, 0, v);
-    assertThat(Frames.values(f)).isEqualTo(v);
+    assertThat(SensorContract.values(f)).isEqualTo(v);
   }
 }

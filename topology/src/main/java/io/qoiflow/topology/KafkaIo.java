@@ -1,9 +1,7 @@
 package io.qoiflow.topology;
 
-import io.qoiflow.operators.functions.FrameContract;
-import io.qoiflow.operators.functions.RecordValidator;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.ValidatingDeserializer;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.BudgetDecision;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
@@ -12,6 +10,9 @@ import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
 import io.qoiflow.schemas.AvroSingleObjectSerializationSchema;
+import io.qoiflow.schemas.FrameContract;
+import io.qoiflow.schemas.RecordValidator;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,7 +41,7 @@ public final class KafkaIo {
 
   public QoiFlowJob.Inputs inputs(StreamExecutionEnvironment env) {
     DataStream<Outcome<SensorFrame>> frames = null;
-    for (String topic : QoiFlowJob.FRAME_TOPICS) {
+    for (String topic : SensorContract.frameTopics()) {
       DataStream<Outcome<SensorFrame>> s =
           env.fromSource(
                   source(topic, ValidatingDeserializer.frames(validator)),

@@ -1,9 +1,9 @@
 package io.qoiflow.topology;
 
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.AsyncQaFunction;
 import io.qoiflow.operators.functions.QaAnswerRouter;
 import io.qoiflow.operators.qa.QaService;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.QaAnswer;

@@ -1,15 +1,13 @@
 package io.qoiflow.topology;
 
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.AsyncInferenceFunction;
 import io.qoiflow.operators.functions.BudgetAttacher;
 import io.qoiflow.operators.functions.BudgetHysteresis;
-import io.qoiflow.operators.functions.BudgetSignals;
 import io.qoiflow.operators.functions.DeadLetterSplitter;
-import io.qoiflow.operators.functions.FrameContract;
 import io.qoiflow.operators.functions.FrameJoinFunction;
 import io.qoiflow.operators.functions.ResultRouter;
 import io.qoiflow.operators.patterns.BudgetPattern;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.BudgetDecision;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FrameSet;
@@ -18,23 +16,16 @@ import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
-import io.qoiflow.schemas.Topics;
+import io.qoiflow.schemas.FrameContract;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.ReadableConfig;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The QoIFlow job. {@link #main} builds the real Kafka sources and sinks and calls {@link
@@ -42,7 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class QoiFlowJob {
   public static final String JOB_NAME = "qoiflow";
-  private static final Logger LOG = LoggerFactory.getLogger(QoiFlowJob.class);
 
   private QoiFlowJob() {}
 
@@ -83,39 +73,15 @@ public final class QoiFlowJob {
    */
   public static StreamExecutionEnvironment environment(String[] args) {
     JobConfig config = JobConfig.fromArgs(args);
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(jobConfiguration());
-    configure(env, config);
-    KafkaIo io = new KafkaIo(config, contract(config));
-    defineWorkflow(env, config, io.inputs(env), io.outputs());
+    StreamExecutionEnvironment env = JobEnvironment.create(config);
+    defineKafkaWorkflow(env, config);
     return env;
   }
 
-  /** Flink settings the job relies on: no Kryo fallback, exactly-once checkpoints. */
-  public static Configuration jobConfiguration() {
-    Configuration conf = new Configuration();
-    conf.set(PipelineOptions.GENERIC_TYPES, false);
-    return conf;
-  }
-
-  public static void configure(StreamExecutionEnvironment env, JobConfig config) {
-    env.configure(jobConfiguration());
-    env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
-    ReadableConfig cluster = env.getConfiguration();
-    if (cluster.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isEmpty()
-        && cluster.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
-      // Without configured storage Flink keeps checkpoints in the JobManager's memory, 5 MB per
-      // state: the join holds whole frames while sets fill, and under a backlog its state outgrows
-      // that, every checkpoint fails and the job fails over in a loop. A cluster's own storage is
-      // kept; only where there is none does the job choose files, and says where.
-      Configuration storage = new Configuration();
-      storage.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-      storage.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointDir());
-      env.configure(storage);
-      LOG.info(
-          "No checkpoint storage configured: checkpoints go to {} (--checkpoint-dir)",
-          config.checkpointDir());
-    }
+  /** The job between the real Kafka sources and sinks ({@link KafkaIo}). */
+  public static void defineKafkaWorkflow(StreamExecutionEnvironment env, JobConfig config) {
+    KafkaIo io = new KafkaIo(config, contract(config));
+    defineWorkflow(env, config, io.inputs(env), io.outputs());
   }
 
   public static FrameContract contract(JobConfig config) {
@@ -236,13 +202,4 @@ public final class QoiFlowJob {
     }
     deadLetters.sinkTo(out.deadLetters()).name("dead-letter sink").uid("sink-deadletter");
   }
-
-  /** Topic names, in one place for the job's sources and sinks. */
-  static final String[] FRAME_TOPICS = {
-    Topics.FRAMES_CAMERA,
-    Topics.FRAMES_DEPTH,
-    Topics.FRAMES_MMWAVE,
-    Topics.FRAMES_LIDAR,
-    Topics.FRAMES_AUDIO
-  };
 }

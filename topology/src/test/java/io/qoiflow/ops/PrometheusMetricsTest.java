@@ -2,16 +2,16 @@ package io.qoiflow.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.functions.DeadLetterSplitter;
 import io.qoiflow.operators.functions.ResultRouter;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LatencyBreakdown;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.ModalityUsage;
 import io.qoiflow.records.SensorFrame;
-import io.qoiflow.topology.QoiFlowJob;
+import io.qoiflow.topology.JobEnvironment;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -63,7 +63,7 @@ class PrometheusMetricsTest {
   @Test
   void theDocumentedNamesAndLabelsAreExported() throws Exception {
     StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(QoiFlowJob.jobConfiguration());
+        StreamExecutionEnvironment.getExecutionEnvironment(JobEnvironment.jobConfiguration());
     env.setParallelism(1);
     // A result, then an inference timeout, through the job's result router...
     env.fromData(

@@ -2,6 +2,7 @@ package io.qoiflow.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;

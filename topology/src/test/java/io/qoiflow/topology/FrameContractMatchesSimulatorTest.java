@@ -3,10 +3,11 @@ package io.qoiflow.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.qoiflow.operators.functions.FrameContract;
-import io.qoiflow.operators.functions.RecordValidator;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.FrameContract;
+import io.qoiflow.schemas.RecordValidator;
 import io.qoiflow.simulator.CorruptionSpec;
 import io.qoiflow.simulator.Simulator;
 import java.io.IOException;

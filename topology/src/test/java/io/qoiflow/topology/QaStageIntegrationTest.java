@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qoiflow.engine.EngineSample;
 import io.qoiflow.engine.ExecutionProvider;
 import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.engine.Policy;
 import io.qoiflow.engine.SampleResult;
 import io.qoiflow.engine.qa.QaEngine;
@@ -17,6 +18,7 @@ import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.CorruptionSpec;
@@ -26,7 +28,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -73,7 +74,7 @@ class QaStageIntegrationTest {
   void everyQuestionLeavesAsTheEnginesAnswerOrAsADeadLetter() throws Exception {
     broker.createTopics(Topics.all(2));
     Path admnModel = ModelLocator.defaultModel();
-    Path qaModel = ModelLocator.repoRoot().resolve("model-artifacts/mpnp-sim-v1");
+    Path qaModel = ModelLocator.defaultQaModel().orElseThrow();
 
     // rig-0 by day, rig-1 at night (camera low light): the QoI policy should differ.
     List<LabelledSample> samples = new ArrayList<>();
@@ -106,7 +107,7 @@ class QaStageIntegrationTest {
     try (KafkaProducer<byte[], byte[]> producer = BrokerIo.producer(broker.bootstrapServers())) {
       for (LabelledSample s : samples) {
         for (SensorFrame f : s.getFrames()) {
-          String topic = "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
+          String topic = SensorContract.topic(f.getModality());
           producer.send(
               BrokerIo.record(
                   topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), frameSerde.encode(f)));
@@ -152,12 +153,9 @@ class QaStageIntegrationTest {
               "--max-future-skew-ms",
               String.valueOf(Long.MAX_VALUE / 4)
             });
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(QoiFlowJob.jobConfiguration());
+    StreamExecutionEnvironment env = JobEnvironment.create(config);
     env.setParallelism(2);
-    QoiFlowJob.configure(env, config);
-    KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
-    QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
+    QoiFlowJob.defineKafkaWorkflow(env, config);
     env.execute("qoiflow-qa-it");
 
     List<QaAnswer> answers =

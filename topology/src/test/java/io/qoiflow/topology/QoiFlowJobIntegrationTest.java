@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qoiflow.engine.EngineSample;
 import io.qoiflow.engine.InferenceEngine;
+import io.qoiflow.engine.ModelLocator;
 import io.qoiflow.engine.Policy;
 import io.qoiflow.engine.SampleResult;
 import io.qoiflow.local.LocalKafkaBroker;
@@ -13,6 +14,7 @@ import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.CorruptionSpec;
@@ -22,7 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -92,12 +93,9 @@ class QoiFlowJobIntegrationTest {
   }
 
   private static void runJob(JobConfig config) throws Exception {
-    StreamExecutionEnvironment env =
-        StreamExecutionEnvironment.getExecutionEnvironment(QoiFlowJob.jobConfiguration());
+    StreamExecutionEnvironment env = JobEnvironment.create(config);
     env.setParallelism(2);
-    QoiFlowJob.configure(env, config);
-    KafkaIo io = new KafkaIo(config, QoiFlowJob.contract(config));
-    QoiFlowJob.defineWorkflow(env, config, io.inputs(env), io.outputs());
+    QoiFlowJob.defineKafkaWorkflow(env, config);
     env.execute("qoiflow-it");
   }
 
@@ -123,7 +121,7 @@ class QoiFlowJobIntegrationTest {
     try (KafkaProducer<byte[], byte[]> producer = BrokerIo.producer(broker.bootstrapServers())) {
       for (LabelledSample s : samples) {
         for (SensorFrame f : s.getFrames()) {
-          String topic = "frames." + f.getModality().name().toLowerCase(Locale.ROOT);
+          String topic = SensorContract.topic(f.getModality());
           producer.send(
               BrokerIo.record(
                   topic, f.getRigId(), f.getCaptureTime().toEpochMilli(), serde.encode(f)));

@@ -1,12 +1,13 @@
 package io.qoiflow.operators.functions;
 
 import io.qoiflow.engine.EngineSample;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.inference.ResultMapper;
-import io.qoiflow.operators.records.Outcome;
-import io.qoiflow.operators.records.RejectReason;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.FusionResult;
+import io.qoiflow.schemas.DeadLetters;
+import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -77,7 +78,7 @@ public final class AsyncInferenceFunction
 
   private Outcome<FusionResult> reject(FrameSet set, String reason, String message) {
     return Outcome.rejected(
-        ValidatingDeserializer.deadLetter(
+        DeadLetters.of(
             frameSetSerde.encode(set),
             "",
             -1,

@@ -4,15 +4,16 @@ import io.qoiflow.engine.EngineSample;
 import io.qoiflow.engine.SampleResult;
 import io.qoiflow.engine.qa.QaEngine;
 import io.qoiflow.engine.qa.QaPolicy;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.qa.QaService;
-import io.qoiflow.operators.records.Outcome;
-import io.qoiflow.operators.records.RejectReason;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaAnswer;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.DeadLetters;
+import io.qoiflow.schemas.RejectReason;
 import io.qoiflow.schemas.SingleObjectSerde;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -143,7 +144,7 @@ public final class AsyncQaFunction extends RichAsyncFunction<FrameSet, Outcome<Q
 
   private Outcome<QaAnswer> reject(FrameSet set, QaQuestion q, String reason, String message) {
     return Outcome.rejected(
-        ValidatingDeserializer.deadLetter(
+        DeadLetters.of(
             questionSerde.encode(q),
             "",
             -1,

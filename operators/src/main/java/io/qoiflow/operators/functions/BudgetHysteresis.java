@@ -1,6 +1,6 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.BudgetSignal;
+import io.qoiflow.operators.patterns.BudgetSignal;
 import io.qoiflow.records.BudgetDecision;
 import java.time.Instant;
 import java.util.ArrayList;

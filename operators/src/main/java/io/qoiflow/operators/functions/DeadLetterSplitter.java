@@ -1,6 +1,6 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.Outcome;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.records.DeadLetter;
 import java.util.HashMap;
 import java.util.Map;

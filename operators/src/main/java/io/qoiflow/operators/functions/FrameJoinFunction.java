@@ -1,18 +1,19 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.RejectReason;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FrameSet;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.schemas.DeadLetters;
+import io.qoiflow.schemas.RejectReason;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
@@ -298,9 +299,9 @@ public final class FrameJoinFunction
     deadLetterCounters.count(reason);
     ctx.output(
         DEAD_LETTERS,
-        ValidatingDeserializer.deadLetter(
+        DeadLetters.of(
             frameSerde.encode(frame),
-            topicOf(frame.getModality()),
+            SensorContract.topic(frame.getModality()),
             -1,
             -1,
             reason,
@@ -312,7 +313,7 @@ public final class FrameJoinFunction
     deadLetterCounters.count(reason);
     ctx.output(
         DEAD_LETTERS,
-        ValidatingDeserializer.deadLetter(
+        DeadLetters.of(
             questionSerde.encode(q),
             Topics.QA_QUESTIONS,
             -1,
@@ -320,10 +321,6 @@ public final class FrameJoinFunction
             reason,
             "question " + q.getQuestionId() + ": " + message,
             System.currentTimeMillis()));
-  }
-
-  static String topicOf(Modality m) {
-    return "frames." + m.name().toLowerCase(Locale.ROOT);
   }
 
   public static SensorFrame frameOf(FrameSet set, Modality m) {

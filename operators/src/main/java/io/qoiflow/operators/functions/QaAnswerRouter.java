@@ -1,6 +1,6 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.Outcome;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.QaAnswer;
 import org.apache.flink.api.common.functions.OpenContext;

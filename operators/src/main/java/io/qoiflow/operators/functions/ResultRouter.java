@@ -1,7 +1,8 @@
 package io.qoiflow.operators.functions;
 
+import io.qoiflow.engine.Percentiles;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.operators.inference.EngineService;
-import io.qoiflow.operators.records.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.Modality;
@@ -122,18 +123,10 @@ public final class ResultRouter extends ProcessFunction<Outcome<FusionResult>, F
         .setMemoryTotalMb(rt.maxMemory() / 1048576.0)
         .setTemperatureC(0)
         .setThrottled(false)
-        .setInferenceP50Ms(percentile(sorted, 0.50))
-        .setInferenceP99Ms(percentile(sorted, 0.99))
+        .setInferenceP50Ms(Percentiles.nearestRank(sorted, 0.50))
+        .setInferenceP99Ms(Percentiles.nearestRank(sorted, 0.99))
         .setQueueDepth(EngineService.queueDepthOfAll())
         .setConsumerLag(0)
         .build();
-  }
-
-  static double percentile(double[] sorted, double q) {
-    if (sorted.length == 0) {
-      return 0;
-    }
-    int i = (int) Math.ceil(q * sorted.length) - 1;
-    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
   }
 }

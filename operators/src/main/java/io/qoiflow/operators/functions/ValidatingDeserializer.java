@@ -1,18 +1,19 @@
 package io.qoiflow.operators.functions;
 
-import io.qoiflow.operators.records.Outcome;
-import io.qoiflow.operators.records.RejectReason;
+import io.qoiflow.operators.deadletter.Outcome;
 import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.DeadLetters;
+import io.qoiflow.schemas.RecordValidator;
+import io.qoiflow.schemas.RejectReason;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.WireFormatException;
 import java.io.IOException;
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.time.Instant;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificRecordBase;
@@ -49,7 +50,8 @@ public final class ValidatingDeserializer<T extends SpecificRecordBase>
   public static ValidatingDeserializer<SensorFrame> frames(RecordValidator validator) {
     return new ValidatingDeserializer<>(
         SensorFrame.class,
-        (frame, topic, now) -> validator.validateFrame(frame, modalityOfTopic(topic), now));
+        (frame, topic, now) ->
+            validator.validateFrame(frame, SensorContract.modalityOfTopic(topic), now));
   }
 
   public static ValidatingDeserializer<Telemetry> telemetry(RecordValidator validator) {
@@ -79,7 +81,7 @@ public final class ValidatingDeserializer<T extends SpecificRecordBase>
         reason = RejectReason.UNKNOWN_MODALITY;
       }
       return Outcome.rejected(
-          deadLetter(value, topic, partition, offset, reason, e.getMessage(), now));
+          DeadLetters.of(value, topic, partition, offset, reason, e.getMessage(), now));
     }
     RecordValidator.Rejection rejection;
     try {
@@ -89,7 +91,7 @@ public final class ValidatingDeserializer<T extends SpecificRecordBase>
     }
     if (rejection != null) {
       return Outcome.rejected(
-          deadLetter(
+          DeadLetters.of(
               value, topic, partition, offset, rejection.reasonCode(), rejection.message(), now));
     }
     return Outcome.ok(decoded);
@@ -118,39 +120,6 @@ public final class ValidatingDeserializer<T extends SpecificRecordBase>
     } catch (IOException | RuntimeException e) {
       return false;
     }
-  }
-
-  static Modality modalityOfTopic(String topic) {
-    if (topic == null) {
-      return null;
-    }
-    int dot = topic.lastIndexOf('.');
-    String suffix = dot < 0 ? topic : topic.substring(dot + 1);
-    for (Modality m : Modality.values()) {
-      if (m.name().equalsIgnoreCase(suffix)) {
-        return m;
-      }
-    }
-    return null;
-  }
-
-  public static DeadLetter deadLetter(
-      byte[] value,
-      String topic,
-      int partition,
-      long offset,
-      String reason,
-      String message,
-      long now) {
-    return DeadLetter.newBuilder()
-        .setOriginalBytes(value == null ? null : ByteBuffer.wrap(value))
-        .setSourceTopic(topic == null ? "" : topic)
-        .setSourcePartition(partition)
-        .setSourceOffset(offset)
-        .setReasonCode(reason)
-        .setMessage(message == null ? reason : message)
-        .setTime(Instant.ofEpochMilli(now))
-        .build();
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.qoiflow.operators.patterns;
 
-import io.qoiflow.operators.records.BudgetSignal;
 import io.qoiflow.records.Telemetry;
 import java.time.Duration;
 import org.apache.flink.cep.nfa.aftermatch.AfterMatchSkipStrategy;

@@ -2,8 +2,8 @@ package io.qoiflow.operators.functions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.qoiflow.operators.records.BudgetSignal;
-import io.qoiflow.operators.records.BudgetSignal.Direction;
+import io.qoiflow.operators.patterns.BudgetSignal;
+import io.qoiflow.operators.patterns.BudgetSignal.Direction;
 import io.qoiflow.records.BudgetDecision;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;

@@ -5,7 +5,7 @@ import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.SensorFrame;
-import io.qoiflow.simulator.Frames;
+import io.qoiflow.schemas.SensorContract;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +32,7 @@ public final class PngGallery {
   public void write(LabelledSample s) throws IOException {
     String stem = String.format(Locale.ROOT, "%05d", s.getIndex());
     for (SensorFrame f : s.getFrames()) {
-      float[] v = Frames.values(f);
+      float[] v = SensorContract.values(f);
       BufferedImage img =
           switch (f.getModality()) {
             case CAMERA -> camera(v);

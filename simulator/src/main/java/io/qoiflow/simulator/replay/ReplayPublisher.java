@@ -1,11 +1,11 @@
 package io.qoiflow.simulator.replay;
 
-import io.qoiflow.records.Modality;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.Corruption;
@@ -131,16 +131,6 @@ public final class ReplayPublisher {
     return props;
   }
 
-  public static String topic(Modality m) {
-    return switch (m) {
-      case CAMERA -> Topics.FRAMES_CAMERA;
-      case DEPTH -> Topics.FRAMES_DEPTH;
-      case MMWAVE -> Topics.FRAMES_MMWAVE;
-      case LIDAR -> Topics.FRAMES_LIDAR;
-      case AUDIO -> Topics.FRAMES_AUDIO;
-    };
-  }
-
   public static String rigId(int r) {
     return "rig-" + r;
   }
@@ -207,7 +197,7 @@ public final class ReplayPublisher {
             bytes = malform(bytes, faults);
             stats.malformed++;
           }
-          String topic = topic(frame.getModality());
+          String topic = SensorContract.topic(frame.getModality());
           enqueue(due, topic, rigId(r), bytes, captureTime);
           if (f.duplicates() > 0 && faults.nextDouble() < f.duplicates()) {
             enqueue(due + 1 + faults.nextInt((int) tickMs), topic, rigId(r), bytes, captureTime);
