@@ -214,9 +214,12 @@ public final class DemoCommand implements Callable<Integer> {
           if (elapsedS - lastLineS >= 1.0) {
             double scenarioS = Math.min(elapsedS * Math.max(speed, 1e-9), played.durationS());
             String phase =
-                replay.isAlive()
-                    ? String.format("t=%3.0fs %s", scenarioS, played.specAt(scenarioS).toString())
-                    : stopped == null ? "replay done" : "draining";
+                !replay.isAlive()
+                    ? stopped == null ? "replay done" : "draining"
+                    : speed <= 0
+                        ? "replaying as fast as possible"
+                        : String.format(
+                            "t=%3.0fs %s", scenarioS, played.specAt(scenarioS).toString());
             view.printLine(out, elapsedS, elapsedS - lastLineS, phase);
             lastLineS = elapsedS;
           }
