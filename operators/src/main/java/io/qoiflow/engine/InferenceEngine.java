@@ -190,6 +190,48 @@ public final class InferenceEngine implements AutoCloseable {
   }
 
   /**
+   * The {@code static} policy's layers per modality (manifest modality order) for a budget of
+   * {@code layers}: the allocation of the largest budget key whose layer count is at most {@code
+   * layers} (the smallest key when all are above; {@link LayerSelector#allocation} then cuts it to
+   * the budget). Modalities the allocation does not name get 1 layer.
+   */
+  public int[] staticAllocation(int layers) {
+    ModelManifest.PolicySpec spec =
+        manifest
+            .policy(Policy.STATIC.key())
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "model " + manifest.name() + " has no 'static' policy"));
+    Map<String, Integer> best = null;
+    int bestL = Integer.MIN_VALUE;
+    Map<String, Integer> smallest = null;
+    int smallestL = Integer.MAX_VALUE;
+    for (Map.Entry<Integer, Map<String, Integer>> e : spec.allocationsByBudget().entrySet()) {
+      int l = manifest.layersForPct(e.getKey());
+      if (l <= layers && l > bestL) {
+        best = e.getValue();
+        bestL = l;
+      }
+      if (l < smallestL) {
+        smallest = e.getValue();
+        smallestL = l;
+      }
+    }
+    if (best == null) {
+      best = smallest;
+    }
+    if (best == null) {
+      throw new IllegalArgumentException("policy static lists no allocation");
+    }
+    int[] counts = new int[m];
+    for (int i = 0; i < m; i++) {
+      counts[i] = best.getOrDefault(manifest.modalities().get(i), 1);
+    }
+    return counts;
+  }
+
+  /**
    * Checks that a sample can be inferred (every frame's shape, dtype and payload length fit the
    * model, at least one modality present) without running anything; throws {@link
    * FrameDecoder.BadFrameException} with the reason otherwise. Lets a caller drop a bad sample
@@ -282,9 +324,12 @@ public final class InferenceEngine implements AutoCloseable {
     } else {
       for (int s = 0; s < b; s++) {
         chosen[s] =
-            policy == Policy.FULL
-                ? LayerSelector.full(present[s], lm)
-                : LayerSelector.naive(present[s], budget[s], lm);
+            switch (policy) {
+              case FULL -> LayerSelector.full(present[s], lm);
+              case STATIC ->
+                  LayerSelector.allocation(staticAllocation(budget[s]), present[s], budget[s], lm);
+              default -> LayerSelector.naive(present[s], budget[s], lm);
+            };
         qoi[s] = new float[m];
         Arrays.fill(qoi[s], Float.NaN);
       }

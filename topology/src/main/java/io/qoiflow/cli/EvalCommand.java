@@ -78,7 +78,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(
       names = "--policies",
       split = ",",
-      defaultValue = "naive,admn,ae,universal,full",
+      defaultValue = "naive,static,admn,ae,universal,full",
       description = "Policies (default ${DEFAULT-VALUE}); ones the model lacks are skipped.")
   List<String> policies;
 
@@ -160,7 +160,7 @@ public final class EvalCommand implements Callable<Integer> {
     List<Row> rows = new ArrayList<>();
     for (String name : policyNames) {
       Policy policy = Policy.parse(name);
-      if (policy.usesController() && mf.policy(policy.key()).isEmpty()) {
+      if (policy.needsManifestEntry() && mf.policy(policy.key()).isEmpty()) {
         System.err.println("eval: model " + mf.name() + " has no '" + name + "' policy; skipped");
         continue;
       }
