@@ -64,11 +64,15 @@ public final class CameraDepthRenderer {
     for (int i = 0; i < N; i++) {
       for (int j = 0; j < N; j++) {
         int p = i * N + j;
-        trace(scene, nObj, i, j, DX[p], DY[p], DZ[p]);
-        double cr = col[0];
-        double cg = col[1];
-        double cb = col[2];
-        if (nearObject(nObj, i, j)) {
+        double cr;
+        double cg;
+        double cb;
+        if (!nearObject(nObj, i, j)) {
+          trace(scene, nObj, i, j, DX[p], DY[p], DZ[p]);
+          cr = col[0];
+          cg = col[1];
+          cb = col[2];
+        } else {
           // Antialiasing: near objects the colour is the mean of SS x SS rays spread over the
           // pixel, so a 3-8 px target keeps its shape and its accent colours as partial pixels.
           cr = 0;
