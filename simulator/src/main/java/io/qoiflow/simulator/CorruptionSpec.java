@@ -136,13 +136,7 @@ public final class CorruptionSpec {
       }
       if (!t.appliesTo(m)) {
         throw new IllegalArgumentException(
-            "corruption '"
-                + t.label
-                + "' does not apply to "
-                + f[0]
-                + "; allowed: "
-                + CorruptionType.framesTypes(m)
-                + " or off");
+            "corruption '" + t.label + "' does not apply to " + f[0] + "; allowed: " + allowed(m));
       }
       double lo = 1.0;
       double hi = 1.0;
@@ -164,6 +158,13 @@ public final class CorruptionSpec {
       entries.add(new Entry(m, t, lo, hi));
     }
     return new Alternative(false, entries);
+  }
+
+  private static String allowed(Modality m) {
+    List<String> labels = new ArrayList<>();
+    CorruptionType.framesTypes(m).forEach(t -> labels.add(t.label));
+    labels.add("off");
+    return String.join(", ", labels);
   }
 
   /** True when no alternative can corrupt anything. */

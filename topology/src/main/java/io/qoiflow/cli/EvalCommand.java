@@ -113,8 +113,13 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    List<LabelledSample> set =
-        data != null ? readFile(data, samples) : simulate(seed, corruption, samples);
+    List<LabelledSample> set;
+    try {
+      set = data != null ? readFile(data, samples) : simulate(seed, corruption, samples);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("eval: " + e.getMessage());
+      return 2;
+    }
     try (InferenceEngine engine = InferenceEngine.open(model, ExecutionProvider.parse(provider))) {
       List<Row> rows = evaluate(engine, set, policies, budgets, batch);
       String source = data != null ? data.toString() : null;
