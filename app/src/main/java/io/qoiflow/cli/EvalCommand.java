@@ -63,7 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(
       names = "--policies",
       split = ",",
-      defaultValue = "naive,admn,ae,universal,full",
+      defaultValue = "naive,static,admn,ae,universal,full",
       description = "Policies (default ${DEFAULT-VALUE}); ones the model lacks are skipped.")
   List<String> policies;
 
@@ -86,8 +86,14 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    List<LabelledSample> set =
-        data != null ? Samples.read(data, samples) : Samples.simulate(seed, corruption, samples);
+    List<LabelledSample> set;
+    try {
+      set =
+          data != null ? Samples.read(data, samples) : Samples.simulate(seed, corruption, samples);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("eval: " + e.getMessage());
+      return 2;
+    }
     try (InferenceEngine engine = InferenceEngine.open(model, ExecutionProvider.parse(provider))) {
       List<Row> rows = FusionEvaluation.evaluate(engine, set, policies, budgets, batch);
       String source = data != null ? data.toString() : null;

@@ -93,7 +93,13 @@ public final class EvalQaCommand implements Callable<Integer> {
             : ModelLocator.defaultQaModel()
                 .orElseThrow(() -> new IllegalStateException("no QA model; pass --model DIR"));
     Path admnDir = admnModel != null ? admnModel : ModelLocator.defaultModel();
-    List<LabelledSample> set = Samples.simulate(seed, corruption, samples);
+    List<LabelledSample> set;
+    try {
+      set = Samples.simulate(seed, corruption, samples);
+    } catch (IllegalArgumentException e) {
+      spec.commandLine().getErr().println("eval-qa: " + e.getMessage());
+      return 2;
+    }
     ExecutionProvider ep = ExecutionProvider.parse(provider);
     try (QaEngine qa = QaEngine.open(qaDir, ep);
         InferenceEngine admn = InferenceEngine.open(admnDir, ep)) {

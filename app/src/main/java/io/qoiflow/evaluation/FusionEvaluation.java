@@ -47,7 +47,7 @@ public final class FusionEvaluation {
     List<Row> rows = new ArrayList<>();
     for (String name : policyNames) {
       Policy policy = Policy.parse(name);
-      if (policy.usesController() && mf.policy(policy.key()).isEmpty()) {
+      if (policy.needsManifestEntry() && mf.policy(policy.key()).isEmpty()) {
         System.err.println("eval: model " + mf.name() + " has no '" + name + "' policy; skipped");
         continue;
       }

@@ -75,4 +75,36 @@ class EvalCommandTest {
       assertThat(r.get("flops_ratio").asDouble()).isBetween(0.0, 1.0 + 1e-9);
     }
   }
+
+  @Test
+  void aPerSampleMixRunsAndAMalformedSpecIsAClearError() {
+    CommandLine cli = QoiFlowCli.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    String m = ModelLocator.defaultModel().toString();
+    int ok =
+        cli.execute(
+            "eval",
+            "--model",
+            m,
+            "--samples",
+            "6",
+            "--corruption",
+            "lidar:dropout:0.6-1.0|camera:blur:0.5-1.0,depth:off|clean",
+            "--budgets",
+            "25",
+            "--policies",
+            "naive",
+            "--json");
+    assertThat(ok).isZero();
+    assertThat(out.toString())
+        .contains("lidar:dropout:0.6-1.0|camera:blur:0.5-1.0,depth:off|clean");
+    int bad =
+        cli.execute(
+            "eval", "--model", m, "--samples", "6", "--corruption", "lidar:dropout:0.5||clean");
+    assertThat(bad).isEqualTo(2);
+    assertThat(err.toString()).contains("eval: ").contains("alternative 2 of 3 is empty");
+  }
 }

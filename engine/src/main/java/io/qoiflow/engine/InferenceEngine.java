@@ -191,6 +191,48 @@ public final class InferenceEngine implements AutoCloseable {
   }
 
   /**
+   * The {@code static} policy's layers per modality (manifest modality order) for a budget of
+   * {@code layers}: the allocation of the largest budget key whose layer count is at most {@code
+   * layers} (the smallest key when all are above; {@link LayerSelector#allocation} then cuts it to
+   * the budget). Modalities the allocation does not name get 1 layer.
+   */
+  public int[] staticAllocation(int layers) {
+    ModelManifest.PolicySpec spec =
+        manifest
+            .policy(Policy.STATIC.key())
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "model " + manifest.name() + " has no 'static' policy"));
+    Map<String, Integer> best = null;
+    int bestL = Integer.MIN_VALUE;
+    Map<String, Integer> smallest = null;
+    int smallestL = Integer.MAX_VALUE;
+    for (Map.Entry<Integer, Map<String, Integer>> e : spec.allocationsByBudget().entrySet()) {
+      int l = manifest.layersForPct(e.getKey());
+      if (l <= layers && l > bestL) {
+        best = e.getValue();
+        bestL = l;
+      }
+      if (l < smallestL) {
+        smallest = e.getValue();
+        smallestL = l;
+      }
+    }
+    if (best == null) {
+      best = smallest;
+    }
+    if (best == null) {
+      throw new IllegalArgumentException("policy static lists no allocation");
+    }
+    int[] counts = new int[m];
+    for (int i = 0; i < m; i++) {
+      counts[i] = best.getOrDefault(manifest.modalities().get(i), 1);
+    }
+    return counts;
+  }
+
+  /**
    * Checks that a sample can be inferred (every frame's shape, dtype and payload length fit the
    * model, at least one modality present) without running anything; throws {@link
    * FrameDecoder.BadFrameException} with the reason otherwise. Lets a caller drop a bad sample
@@ -370,15 +412,19 @@ public final class InferenceEngine implements AutoCloseable {
   /**
    * Controller and layer selection. With a controller policy, one controller run per controller
    * graph; it does not depend on the embeds, so with {@code overlap} it runs on a helper thread
-   * (the returned task) while this thread embeds. Otherwise the full or naive selection.
+   * (the returned task) while this thread embeds. Otherwise the full, static or naive selection.
    */
   private Future<Long> selectLayers(Batch x) throws OrtException {
     if (!x.policy.usesController()) {
       for (int s = 0; s < x.b; s++) {
         x.chosen[s] =
-            x.policy == Policy.FULL
-                ? LayerSelector.full(x.present[s], lm)
-                : LayerSelector.naive(x.present[s], x.budget[s], lm);
+            switch (x.policy) {
+              case FULL -> LayerSelector.full(x.present[s], lm);
+              case STATIC ->
+                  LayerSelector.allocation(
+                      staticAllocation(x.budget[s]), x.present[s], x.budget[s], lm);
+              default -> LayerSelector.naive(x.present[s], x.budget[s], lm);
+            };
         x.qoi[s] = new float[m];
         Arrays.fill(x.qoi[s], Float.NaN);
       }

@@ -105,13 +105,83 @@ public final class LayerSelector {
       }
       int k = Math.min(layersPerMod, base + (rank < extra ? 1 : 0));
       rank++;
-      if (k == 1) {
-        chosen[mod * layersPerMod] = true;
-        continue;
+      spread(chosen, mod, k, layersPerMod);
+    }
+    return chosen;
+  }
+
+  /** {@code k} layers of modality {@code mod}, evenly spread: {@code round(j·(Lm−1)/(k−1))}. */
+  private static void spread(boolean[] chosen, int mod, int k, int layersPerMod) {
+    if (k == 1) {
+      chosen[mod * layersPerMod] = true;
+      return;
+    }
+    for (int j = 0; j < k; j++) {
+      int layer = (int) Math.floor((double) (j * (layersPerMod - 1)) / (k - 1) + 0.5);
+      chosen[mod * layersPerMod + layer] = true;
+    }
+  }
+
+  /**
+   * A static allocation: {@code counts[m]} layers of each present modality (at least 1), evenly
+   * spread as in {@link #naive}. The layers of missing modalities are re-spread over the present
+   * ones as naive spreads a budget: one more each in modality order, round after round, capped at
+   * Lm. Never more than {@code budget} layers: counts summing above it are cut from the last
+   * present modality backwards (never below 1).
+   *
+   * @throws IllegalArgumentException if the budget is below the number of present modalities
+   */
+  public static boolean[] allocation(
+      int[] counts, boolean[] present, int budget, int layersPerMod) {
+    int m = present.length;
+    if (counts.length != m) {
+      throw new IllegalArgumentException("expected " + m + " layer counts, got " + counts.length);
+    }
+    boolean[] chosen = new boolean[m * layersPerMod];
+    int p = 0;
+    for (boolean b : present) {
+      p += b ? 1 : 0;
+    }
+    if (p == 0) {
+      return chosen;
+    }
+    if (budget < p) {
+      throw new IllegalArgumentException(
+          "budget of " + budget + " layers is below the " + p + " present modalities");
+    }
+    int[] k = new int[m];
+    int freed = 0;
+    int total = 0;
+    for (int mod = 0; mod < m; mod++) {
+      int c = Math.max(1, Math.min(layersPerMod, counts[mod]));
+      if (present[mod]) {
+        k[mod] = c;
+        total += c;
+      } else {
+        freed += c;
       }
-      for (int j = 0; j < k; j++) {
-        int layer = (int) Math.floor((double) (j * (layersPerMod - 1)) / (k - 1) + 0.5);
-        chosen[mod * layersPerMod + layer] = true;
+    }
+    boolean grew = true;
+    while (freed > 0 && grew) {
+      grew = false;
+      for (int mod = 0; mod < m && freed > 0; mod++) {
+        if (present[mod] && k[mod] < layersPerMod) {
+          k[mod]++;
+          total++;
+          freed--;
+          grew = true;
+        }
+      }
+    }
+    for (int mod = m - 1; mod >= 0 && total > budget; mod--) {
+      while (present[mod] && k[mod] > 1 && total > budget) {
+        k[mod]--;
+        total--;
+      }
+    }
+    for (int mod = 0; mod < m; mod++) {
+      if (present[mod]) {
+        spread(chosen, mod, k[mod], layersPerMod);
       }
     }
     return chosen;

@@ -34,9 +34,16 @@ public final class ModelManifest {
   /** One ONNX graph of the model. */
   public record Graph(String key, String file, String sha256, long flops) {}
 
-  /** A controller policy: one graph, or one graph per budget percentage. */
+  /**
+   * A policy of the manifest: a controller (one graph, or one graph per budget percentage), or a
+   * static allocation (per budget percentage, layers per modality name).
+   */
   public record PolicySpec(
-      String name, String graph, Map<Integer, String> graphsByBudget, boolean budgetInput) {}
+      String name,
+      String graph,
+      Map<Integer, String> graphsByBudget,
+      boolean budgetInput,
+      Map<Integer, Map<String, Integer>> allocationsByBudget) {}
 
   private final Path dir;
   private final JsonNode root;
@@ -113,16 +120,52 @@ public final class ModelManifest {
                   .fields()
                   .forEachRemaining(
                       x -> byBudget.put(Integer.parseInt(x.getKey()), x.getValue().asText()));
+              Map<Integer, Map<String, Integer>> allocations = new TreeMap<>();
+              v.path("allocations_by_budget")
+                  .fields()
+                  .forEachRemaining(
+                      x ->
+                          allocations.put(Integer.parseInt(x.getKey()), allocation(e.getKey(), x)));
               p.put(
                   e.getKey(),
                   new PolicySpec(
                       e.getKey(),
                       v.hasNonNull("graph") ? v.get("graph").asText() : null,
                       Collections.unmodifiableMap(byBudget),
-                      v.path("budget_input").asBoolean(false)));
+                      v.path("budget_input").asBoolean(false),
+                      Collections.unmodifiableMap(allocations)));
             });
     this.policies = Collections.unmodifiableMap(p);
     this.fullModelFlops = root.path("flops").path("full_model").asLong(0);
+  }
+
+  /** One budget's layers per modality of a static policy, checked against the model's shape. */
+  private Map<String, Integer> allocation(String policy, Map.Entry<String, JsonNode> budget) {
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    budget
+        .getValue()
+        .fields()
+        .forEachRemaining(
+            c -> {
+              int k = c.getValue().asInt(-1);
+              if (!modalities.contains(c.getKey()) || k < 1 || k > layersPerModality) {
+                throw new IllegalArgumentException(
+                    "manifest: policies."
+                        + policy
+                        + ".allocations_by_budget."
+                        + budget.getKey()
+                        + ": '"
+                        + c.getKey()
+                        + "': "
+                        + c.getValue()
+                        + " is not 1.."
+                        + layersPerModality
+                        + " layers of a modality of "
+                        + modalities);
+              }
+              counts.put(c.getKey(), k);
+            });
+    return Collections.unmodifiableMap(counts);
   }
 
   /** Reads {@code dir/manifest.json} and verifies the sha256 of every file it lists. */

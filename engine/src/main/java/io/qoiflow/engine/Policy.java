@@ -12,6 +12,11 @@ public enum Policy {
   AE(true),
   /** Fixed evenly spread layers per present modality; no controller. */
   NAIVE(false),
+  /**
+   * The best single static allocation per budget (S*, chosen on validation data by the training
+   * side), read from the manifest's {@code policies.static.allocations_by_budget}; no controller.
+   */
+  STATIC(false),
   /** Every layer of every present modality; ignores the budget. */
   FULL(false);
 
@@ -23,6 +28,11 @@ public enum Policy {
 
   public boolean usesController() {
     return usesController;
+  }
+
+  /** True when the model's manifest must list this policy (controllers and {@link #STATIC}). */
+  public boolean needsManifestEntry() {
+    return usesController || this == STATIC;
   }
 
   /** The policy's name in the manifest and on the command line. */

@@ -32,7 +32,7 @@ class InferenceEngineTest {
   static List<Policy> policies() {
     List<Policy> out = new ArrayList<>();
     for (Policy p : Policy.values()) {
-      if (!p.usesController() || mf.policy(p.key()).isPresent()) {
+      if (!p.needsManifestEntry() || mf.policy(p.key()).isPresent()) {
         out.add(p);
       }
     }

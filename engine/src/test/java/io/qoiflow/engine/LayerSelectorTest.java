@@ -133,4 +133,43 @@ class LayerSelectorTest {
     assertThat(LayerSelector.count(c)).isEqualTo(9);
     assertThat(LayerSelector.layersOf(c, 1, 3)).isEmpty();
   }
+
+  private static int[] perModality(boolean[] chosen, int lm) {
+    int[] k = new int[chosen.length / lm];
+    for (int i = 0; i < chosen.length; i++) {
+      k[i / lm] += chosen[i] ? 1 : 0;
+    }
+    return k;
+  }
+
+  @Test
+  void staticAllocationSpreadsCountsAndRespreadsMissingModalities() {
+    int lm = 8;
+    boolean[] all = {true, true, true, true, true};
+    boolean[] chosen = LayerSelector.allocation(new int[] {2, 2, 2, 3, 1}, all, 10, lm);
+    assertThat(perModality(chosen, lm)).containsExactly(2, 2, 2, 3, 1);
+    // Evenly spread as naive: 2 of 8 -> {0, 7}; 3 of 8 -> {0, 4, 7} (round half up of 3.5).
+    assertThat(LayerSelector.layersOf(chosen, 0, lm)).containsExactly(0, 7);
+    assertThat(LayerSelector.layersOf(chosen, 3, lm)).containsExactly(0, 4, 7);
+    assertThat(LayerSelector.layersOf(chosen, 4, lm)).containsExactly(0);
+    // LiDAR (3 layers) missing: one more each to camera, depth, mmwave.
+    boolean[] noLidar = {true, true, true, false, true};
+    assertThat(
+            perModality(LayerSelector.allocation(new int[] {2, 2, 2, 3, 1}, noLidar, 10, lm), lm))
+        .containsExactly(3, 3, 3, 0, 1);
+    // Re-spreading stops at Lm per modality and when every present modality is full.
+    boolean[] two = {true, false, false, false, true};
+    assertThat(perModality(LayerSelector.allocation(new int[] {7, 8, 8, 8, 7}, two, 40, lm), lm))
+        .containsExactly(8, 0, 0, 0, 8);
+    // Counts above the budget are cut from the last present modality backwards, never below 1.
+    assertThat(perModality(LayerSelector.allocation(new int[] {2, 2, 2, 3, 1}, all, 6, lm), lm))
+        .containsExactly(2, 1, 1, 1, 1);
+    assertThat(LayerSelector.allocation(new int[] {2, 2, 2, 3, 1}, new boolean[5], 10, lm))
+        .containsOnly(false);
+    assertThatThrownBy(() -> LayerSelector.allocation(new int[] {1, 1, 1, 1, 1}, all, 4, lm))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("below the 5 present modalities");
+    assertThatThrownBy(() -> LayerSelector.allocation(new int[] {1, 1}, all, 10, lm))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

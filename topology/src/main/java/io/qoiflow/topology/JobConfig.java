@@ -109,7 +109,7 @@ public record JobConfig(
         "  --bootstrap HOST:PORT        Kafka bootstrap servers (required)",
         "  --model DIR                  model folder with manifest.json (required)",
         "  --provider cpu|cuda|auto     ONNX Runtime execution provider (auto)",
-        "  --policy NAME                admn|universal|ae|naive|full (universal)",
+        "  --policy NAME                admn|universal|ae|naive|static|full (universal)",
         "  --group-id ID                consumer group (qoiflow)",
         "  --pool-id ID                 inference pool whose budget applies (pool-0)",
         "  --max-batch N --max-batch-delay-ms MS        micro-batcher (16, 10)",

@@ -26,7 +26,7 @@ public final class EngineService {
   /**
    * @param modelDir model folder with manifest.json
    * @param provider cpu, cuda or auto
-   * @param policy admn, universal, ae, naive or full
+   * @param policy admn, universal, ae, naive, static or full
    * @param maxBatch largest batch the batcher forms
    * @param maxDelayMs longest a request waits for its batch to fill
    */
@@ -48,6 +48,12 @@ public final class EngineService {
         InferenceEngine.open(
             Path.of(config.modelDir()), ExecutionProvider.parse(config.provider()));
     this.policy = Policy.valueOf(config.policy().toUpperCase(Locale.ROOT));
+    // Fail at start, not at the first batch, when the model lacks the chosen policy.
+    if (policy.needsManifestEntry() && engine.manifest().policy(policy.key()).isEmpty()) {
+      engine.close();
+      throw new IllegalArgumentException(
+          "model " + engine.manifest().name() + " has no '" + policy.key() + "' policy");
+    }
     this.batcher =
         new MicroBatcher<>(
             "qoiflow-inference",

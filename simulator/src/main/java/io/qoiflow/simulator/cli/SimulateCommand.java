@@ -34,7 +34,8 @@ public final class SimulateCommand implements Callable<Integer> {
       defaultValue = "clean",
       description =
           "clean | random | comma-separated modality:type:LO-HI (e.g."
-              + " camera:lowlight:0.6-1.0,depth:noise:0-0.3,audio:off).")
+              + " camera:lowlight:0.6-1.0,depth:noise:0-0.3,audio:off); A|B|C draws one"
+              + " alternative per sample (e.g. lidar:dropout:0.6-1.0|camera:blur:0.5-1.0|clean).")
   String corruption;
 
   @Option(names = "--out", description = "Avro container file of LabelledSample to write.")

@@ -19,6 +19,13 @@ final class Raycaster {
     double v;
     double z;
     boolean top;
+
+    /** cos/sin of each object's heading by object index, reused across a frame's many rays. */
+    private final SimObject[] trigOf = new SimObject[16];
+
+    private final double[] trigHeading = new double[16];
+    private final double[] cosHeading = new double[16];
+    private final double[] sinHeading = new double[16];
   }
 
   private Raycaster() {}
@@ -37,8 +44,21 @@ final class Raycaster {
       double dy,
       double dz,
       Hit hit) {
-    double c = Math.cos(obj.heading);
-    double s = Math.sin(obj.heading);
+    double c;
+    double s;
+    if (index >= 0 && index < hit.trigOf.length) {
+      if (hit.trigOf[index] != obj || hit.trigHeading[index] != obj.heading) {
+        hit.trigOf[index] = obj;
+        hit.trigHeading[index] = obj.heading;
+        hit.cosHeading[index] = Math.cos(obj.heading);
+        hit.sinHeading[index] = Math.sin(obj.heading);
+      }
+      c = hit.cosHeading[index];
+      s = hit.sinHeading[index];
+    } else {
+      c = Math.cos(obj.heading);
+      s = Math.sin(obj.heading);
+    }
     double rx = ox - obj.x;
     double ry = oy - obj.y;
     double lox = rx * c + ry * s;
