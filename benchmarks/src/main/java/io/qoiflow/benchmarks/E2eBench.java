@@ -281,7 +281,10 @@ public final class E2eBench {
         config,
         io.inputs(env),
         new QoiFlowJob.Outputs(
-            real.results(), real.deadLetters(), real.budget(), new DiscardingSink<>()));
+            real.results(),
+            real.deadLetters(),
+            real.budget(),
+            QoiFlowJob.Output.sink(new DiscardingSink<>())));
     return env;
   }
 

@@ -1,16 +1,19 @@
 package io.qoiflow.e2e;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import static org.awaitility.Awaitility.await;
+
 import io.qoiflow.local.JvmProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import org.apache.flink.runtime.messages.webmonitor.ClusterOverview;
+import org.awaitility.core.ConditionTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +66,7 @@ public final class FlinkCluster implements AutoCloseable {
     this.classpath = classpath;
     this.slots = slots;
     this.restPort = JvmProcess.freePort();
-    this.rest = new FlinkRest("http://127.0.0.1:" + restPort);
+    this.rest = new FlinkRest("127.0.0.1", restPort);
   }
 
   /** The cluster's classpath: the file the e2e pom writes from the `provided` scope. */
@@ -191,10 +194,10 @@ public final class FlinkCluster implements AutoCloseable {
             List.of("-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
             "org.apache.flink.runtime.util.bash.BashJavaUtils",
             List.of(command, "--configDir", confDir.toString()))) {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (p.isAlive() && System.nanoTime() < deadline) {
-        sleep(100);
-      }
+      await(name + " exited")
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> !p.isAlive());
       List<String> lines = new ArrayList<>();
       for (String line : p.logTail(1 << 20).split("\n")) {
         int at = line.indexOf("BASH_JAVA_UTILS_EXEC_RESULT:");
@@ -239,20 +242,30 @@ public final class FlinkCluster implements AutoCloseable {
             "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
             args);
     allProcesses.add(jobManager);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline) {
-      if (!jobManager.isAlive()) {
-        throw new IllegalStateException("JobManager exited:\n" + jobManager.logTail(6000));
-      }
-      try {
-        rest.get("/overview");
-        LOG.info("JobManager up (pid {}) at {}", jobManager.pid(), rest.base());
-        return;
-      } catch (RuntimeException notYet) {
-        sleep(300);
-      }
+    try {
+      await("JobManager REST up")
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(300))
+          .ignoreExceptionsMatching(e -> !(e instanceof JobManagerExited))
+          .until(
+              () -> {
+                if (!jobManager.isAlive()) {
+                  throw new JobManagerExited(jobManager.logTail(6000));
+                }
+                rest.overview();
+                return true;
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException("JobManager REST not up:\n" + jobManager.logTail(6000), e);
     }
-    throw new IllegalStateException("JobManager REST not up:\n" + jobManager.logTail(6000));
+    LOG.info("JobManager up (pid {}) at {}", jobManager.pid(), rest.base());
+  }
+
+  /** The JobManager JVM ended while the tests waited for it. */
+  private static final class JobManagerExited extends IllegalStateException {
+    JobManagerExited(String logTail) {
+      super("JobManager exited:\n" + logTail);
+    }
   }
 
   /** Starts a (new) TaskManager JVM. */
@@ -287,20 +300,19 @@ public final class FlinkCluster implements AutoCloseable {
 
   /** Waits until the JobManager sees exactly {@code n} TaskManagers. */
   public void awaitTaskManagers(int n, int seconds) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      if (taskManager != null && !taskManager.isAlive()) {
-        throw new IllegalStateException("TaskManager exited:\n" + taskManager.logTail(6000));
-      }
-      JsonNode overview = rest.get("/overview");
-      if (overview.path("taskmanagers").asInt() == n
-          && overview.path("slots-total").asInt() == n * slots) {
-        return;
-      }
-      sleep(300);
-    }
-    throw new IllegalStateException(
-        "not " + n + " TaskManagers after " + seconds + " s: " + rest.get("/overview"));
+    await(n + " TaskManagers with " + n * slots + " slots")
+        .atMost(Duration.ofSeconds(seconds))
+        .pollInterval(Duration.ofMillis(300))
+        .until(
+            () -> {
+              if (taskManager != null && !taskManager.isAlive()) {
+                throw new IllegalStateException(
+                    "TaskManager exited:\n" + taskManager.logTail(6000));
+              }
+              ClusterOverview overview = rest.overview();
+              return overview.getNumTaskManagersConnected() == n
+                  && overview.getNumSlotsTotal() == n * slots;
+            });
   }
 
   /** Resident set size of the TaskManager JVM in MiB, from /proc. */
@@ -329,6 +341,7 @@ public final class FlinkCluster implements AutoCloseable {
   /** Stops every JVM this cluster started, TaskManagers first, by PID. */
   @Override
   public void close() {
+    rest.close();
     for (int i = allProcesses.size() - 1; i >= 0; i--) {
       JvmProcess p = allProcesses.get(i);
       try {

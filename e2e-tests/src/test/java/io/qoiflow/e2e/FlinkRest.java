@@ -1,8 +1,9 @@
 package io.qoiflow.e2e;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -15,38 +16,90 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.client.deployment.StandaloneClusterId;
+import org.apache.flink.client.program.rest.RestClusterClient;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.execution.ExecutionState;
+import org.apache.flink.runtime.messages.webmonitor.ClusterOverview;
+import org.apache.flink.runtime.rest.messages.EmptyRequestBody;
+import org.apache.flink.runtime.rest.messages.JobMessageParameters;
+import org.apache.flink.runtime.rest.messages.checkpoints.CheckpointingStatisticsHeaders;
+import org.apache.flink.runtime.rest.messages.job.JobDetailsInfo;
+import org.apache.flink.runtime.webmonitor.handlers.JarRunHeaders;
+import org.apache.flink.runtime.webmonitor.handlers.JarRunMessageParameters;
+import org.apache.flink.runtime.webmonitor.handlers.JarRunRequestBody;
 
-/** The Flink REST API calls the tests need: jar upload and run, job state, stop, metrics. */
-public final class FlinkRest {
+/**
+ * The tests' client of the standalone cluster: Flink's own {@link RestClusterClient} for job
+ * submission (the jar-run endpoint, typed), state, details, checkpoints, stop-with-savepoint and
+ * cancel; plain REST only for what that client has no call for (jar upload, task attempts, metrics,
+ * back pressure).
+ */
+public final class FlinkRest implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long CALL_TIMEOUT_S = 120;
   private final String base;
+  private final RestClusterClient<StandaloneClusterId> client;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  FlinkRest(String base) {
-    this.base = base;
+  FlinkRest(String host, int port) {
+    this.base = "http://" + host + ":" + port;
+    Configuration conf = new Configuration();
+    conf.set(RestOptions.ADDRESS, host);
+    conf.set(RestOptions.PORT, port);
+    try {
+      this.client = new RestClusterClient<>(conf, StandaloneClusterId.getInstance());
+    } catch (Exception e) {
+      throw new IllegalStateException("REST client for " + base, e);
+    }
   }
 
   public String base() {
     return base;
   }
 
-  public JsonNode get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+  @Override
+  public void close() {
+    client.close();
   }
 
-  public JsonNode post(String path, Object body) {
+  /** The result of one client call, or the failure as an unchecked exception. */
+  private static <T> T call(CompletableFuture<T> future, long seconds) {
     try {
-      return send(
-          HttpRequest.newBuilder(URI.create(base + path))
-              .header("Content-Type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
-    } catch (IOException e) {
+      return future.get(seconds, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static JobID id(String jobId) {
+    return JobID.fromHexString(jobId);
+  }
+
+  public JobDetailsInfo details(String jobId) {
+    return call(client.getJobDetails(id(jobId)), CALL_TIMEOUT_S);
+  }
+
+  /** TaskManagers and slots the JobManager sees. */
+  public ClusterOverview overview() {
+    return call(client.getClusterOverview(), CALL_TIMEOUT_S);
+  }
+
+  public JsonNode get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
   }
 
   private JsonNode send(HttpRequest.Builder request) {
@@ -96,44 +149,47 @@ public final class FlinkRest {
     }
   }
 
-  /** {@code POST /jars/{id}/run}; returns the job id. */
+  /** Runs an uploaded jar ({@code POST /jars/{id}/run}); returns the job id. */
   public String runJar(
       String jarId, String entryClass, List<String> args, int parallelism, String savepoint) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("entryClass", entryClass);
-    body.putPOJO("programArgsList", args);
-    body.put("parallelism", parallelism);
-    if (savepoint != null) {
-      body.put("savepointPath", savepoint);
-      body.put("allowNonRestoredState", false);
-    }
-    return post("/jars/" + jarId + "/run", body).path("jobid").asText();
+    JarRunMessageParameters params = JarRunHeaders.getInstance().getUnresolvedMessageParameters();
+    params.jarIdPathParameter.resolve(jarId);
+    JarRunRequestBody body =
+        new JarRunRequestBody(
+            entryClass,
+            args,
+            parallelism,
+            null,
+            savepoint == null ? null : false,
+            savepoint,
+            null,
+            null);
+    return call(client.sendRequest(JarRunHeaders.getInstance(), params, body), CALL_TIMEOUT_S)
+        .getJobId()
+        .toHexString();
   }
 
   public String jobState(String jobId) {
-    return get("/jobs/" + jobId).path("state").asText();
+    return call(client.getJobStatus(id(jobId)), CALL_TIMEOUT_S).name();
   }
 
-  /** Waits until the job and all its tasks are RUNNING. */
+  /** Waits until the job and all its tasks are RUNNING; fails at once if the job ended. */
   public void awaitRunning(String jobId, int seconds) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    JsonNode job = null;
-    while (System.nanoTime() < deadline) {
-      job = get("/jobs/" + jobId);
-      String state = job.path("state").asText();
-      if (Set.of("FAILED", "CANCELED", "FINISHED").contains(state)) {
-        throw new IllegalStateException("job " + jobId + " is " + state + ": " + exceptions(jobId));
-      }
-      boolean allRunning = state.equals("RUNNING") && job.path("vertices").size() > 0;
-      for (JsonNode v : job.path("vertices")) {
-        allRunning &= v.path("status").asText().equals("RUNNING");
-      }
-      if (allRunning) {
-        return;
-      }
-      FlinkCluster.sleep(500);
-    }
-    throw new IllegalStateException("job " + jobId + " not running in " + seconds + " s: " + job);
+    await("job " + jobId + " and all its tasks running")
+        .atMost(Duration.ofSeconds(seconds))
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              JobDetailsInfo job = details(jobId);
+              if (job.getJobStatus().isGloballyTerminalState()) {
+                throw new IllegalStateException(
+                    "job " + jobId + " is " + job.getJobStatus() + ": " + exceptions(jobId));
+              }
+              return job.getJobStatus() == JobStatus.RUNNING
+                  && !job.getJobVertexInfos().isEmpty()
+                  && job.getJobVertexInfos().stream()
+                      .allMatch(v -> v.getExecutionState() == ExecutionState.RUNNING);
+            });
   }
 
   public String exceptions(String jobId) {
@@ -173,54 +229,44 @@ public final class FlinkRest {
 
   /** Completed checkpoints of the job. */
   public long completedCheckpoints(String jobId) {
-    return get("/jobs/" + jobId + "/checkpoints").path("counts").path("completed").asLong();
+    JobMessageParameters params =
+        CheckpointingStatisticsHeaders.getInstance().getUnresolvedMessageParameters();
+    params.jobPathParameter.resolve(id(jobId));
+    return call(
+            client.sendRequest(
+                CheckpointingStatisticsHeaders.getInstance(),
+                params,
+                EmptyRequestBody.getInstance()),
+            CALL_TIMEOUT_S)
+        .getCounts()
+        .getNumberCompletedCheckpoints();
   }
 
   /** Waits until at least {@code n} more checkpoints than {@code since} have completed. */
   public long awaitCheckpoints(String jobId, long since, int n, int seconds) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      long c = completedCheckpoints(jobId);
-      if (c >= since + n) {
-        return c;
-      }
-      FlinkCluster.sleep(300);
-    }
-    throw new IllegalStateException("no " + n + " new checkpoints in " + seconds + " s");
+    return await(n + " new checkpoints of job " + jobId)
+        .atMost(Duration.ofSeconds(seconds))
+        .pollInterval(Duration.ofMillis(300))
+        .until(() -> completedCheckpoints(jobId), c -> c >= since + n);
   }
 
-  /** {@code POST /jobs/{id}/stop} (stop with a savepoint); returns the savepoint's path. */
+  /** Stops the job with a savepoint (no drain); returns the savepoint's path. */
   public String stopWithSavepoint(String jobId, Path dir, int seconds) {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("targetDirectory", dir.toUri().toString());
-    body.put("drain", false);
-    String trigger = post("/jobs/" + jobId + "/stop", body).path("request-id").asText();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      JsonNode s = get("/jobs/" + jobId + "/savepoints/" + trigger);
-      if ("COMPLETED".equals(s.path("status").path("id").asText())) {
-        JsonNode op = s.path("operation");
-        if (op.has("failure-cause")) {
-          throw new IllegalStateException("stop with savepoint failed: " + op);
-        }
-        return op.path("location").asText();
-      }
-      FlinkCluster.sleep(500);
-    }
-    throw new IllegalStateException("stop with savepoint did not finish in " + seconds + " s");
+    return call(
+        client.stopWithSavepoint(
+            id(jobId), false, dir.toUri().toString(), SavepointFormatType.CANONICAL),
+        seconds);
   }
 
   public void cancel(String jobId) {
-    send(
-        HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel"))
-            .method("PATCH", HttpRequest.BodyPublishers.noBody()));
+    call(client.cancel(id(jobId)), CALL_TIMEOUT_S);
   }
 
   /** The job graph's vertex ids (derived from the operators' uids). */
   public List<String> vertexIds(String jobId) {
     List<String> ids = new ArrayList<>();
-    for (JsonNode v : get("/jobs/" + jobId).path("vertices")) {
-      ids.add(v.path("id").asText());
+    for (JobDetailsInfo.JobVertexDetailsInfo v : details(jobId).getJobVertexInfos()) {
+      ids.add(v.getJobVertexID().toHexString());
     }
     ids.sort(String::compareTo);
     return ids;

@@ -12,6 +12,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Reads one output topic from the beginning with {@code isolation.level=read_committed}, all the
@@ -87,16 +89,14 @@ public final class TopicCollector<T extends SpecificRecordBase> implements AutoC
 
   /** Waits until {@code filter} matches at least {@code n} records; returns the count seen. */
   public long await(Predicate<T> filter, long n, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    long count = 0;
-    while (System.currentTimeMillis() < deadline) {
-      count = values(filter).size();
-      if (count >= n) {
-        return count;
-      }
-      FlinkCluster.sleep(250);
+    try {
+      return Awaitility.await(n + " records of " + topic)
+          .atMost(Duration.ofMillis(timeoutMs))
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> values(filter).size(), count -> count >= n);
+    } catch (ConditionTimeoutException e) {
+      return values(filter).size();
     }
-    return count;
   }
 
   private void check() {

@@ -151,7 +151,12 @@ public final class KafkaIo {
     return b.build();
   }
 
-  <T extends SpecificRecordBase> KafkaSink<T> sink(
+  <T extends SpecificRecordBase> QoiFlowJob.Output<T> sink(
+      String topic, Class<T> type, SerializableKey<T> keyOf, String name) {
+    return QoiFlowJob.Output.sink(kafkaSink(topic, type, keyOf, name));
+  }
+
+  private <T extends SpecificRecordBase> KafkaSink<T> kafkaSink(
       String topic, Class<T> type, SerializableKey<T> keyOf, String name) {
     return KafkaSink.<T>builder()
         .setBootstrapServers(config.bootstrap())

@@ -42,18 +42,37 @@ public final class QoiFlowJob {
       DataStream<Outcome<QaQuestion>> questions,
       DataStream<Outcome<Telemetry>> telemetry) {}
 
+  /**
+   * Where one of the job's output streams goes. The job names each output and gives it its uid; an
+   * output only decides what is attached: a real {@link Sink} in the job, a {@link
+   * DataStream.Collector} in tests.
+   */
+  @FunctionalInterface
+  public interface Output<T> {
+    void attach(DataStream<T> stream, String name, String uid);
+
+    static <T> Output<T> sink(Sink<T> sink) {
+      return (stream, name, uid) -> stream.sinkTo(sink).name(name).uid(uid);
+    }
+
+    /** Collected to the test client; read {@code collector.getOutput()} after executeAsync. */
+    static <T> Output<T> collect(DataStream.Collector<T> collector) {
+      return (stream, name, uid) -> stream.collectAsync(collector);
+    }
+  }
+
   /** Where the job writes; {@code answers} is only needed with a QA model (--qa-model). */
   public record Outputs(
-      Sink<FusionResult> results,
-      Sink<DeadLetter> deadLetters,
-      Sink<BudgetDecision> budget,
-      Sink<Telemetry> telemetry,
-      Sink<QaAnswer> answers) {
+      Output<FusionResult> results,
+      Output<DeadLetter> deadLetters,
+      Output<BudgetDecision> budget,
+      Output<Telemetry> telemetry,
+      Output<QaAnswer> answers) {
     public Outputs(
-        Sink<FusionResult> results,
-        Sink<DeadLetter> deadLetters,
-        Sink<BudgetDecision> budget,
-        Sink<Telemetry> telemetry) {
+        Output<FusionResult> results,
+        Output<DeadLetter> deadLetters,
+        Output<BudgetDecision> budget,
+        Output<Telemetry> telemetry) {
       this(results, deadLetters, budget, telemetry, null);
     }
   }
@@ -128,7 +147,7 @@ public final class QoiFlowJob {
                 new AvroTypeInfo<>(BudgetDecision.class))
             .name("budget hysteresis")
             .uid("budget-hysteresis");
-    decisions.sinkTo(out.budget()).name("budget sink").uid("sink-budget");
+    out.budget().attach(decisions, "budget sink", "sink-budget");
 
     SingleOutputStreamOperator<FrameSet> budgeted =
         frameSets
@@ -158,12 +177,10 @@ public final class QoiFlowJob {
                 new AvroTypeInfo<>(FusionResult.class))
             .name("route results")
             .uid("route-results");
-    results.sinkTo(out.results()).name("results sink").uid("sink-results");
-    results
-        .getSideOutput(ResultRouter.TELEMETRY)
-        .sinkTo(out.telemetry())
-        .name("self-telemetry sink")
-        .uid("sink-telemetry");
+    out.results().attach(results, "results sink", "sink-results");
+    out.telemetry()
+        .attach(
+            results.getSideOutput(ResultRouter.TELEMETRY), "self-telemetry sink", "sink-telemetry");
 
     // 4b. Questions on FrameSets → answers (mPnP-LLM QA), when a QA model is configured.
     DataStream<DeadLetter> qaDeadLetters = null;
@@ -184,7 +201,7 @@ public final class QoiFlowJob {
               .uid("attach-budget-questions");
       SingleOutputStreamOperator<QaAnswer> answers =
           QaStage.define(budgeted.union(lateQuestionSets), config);
-      answers.sinkTo(out.answers()).name("answers sink").uid("sink-answers");
+      out.answers().attach(answers, "answers sink", "sink-answers");
       qaDeadLetters = QaStage.deadLetters(answers);
     }
 
@@ -200,6 +217,6 @@ public final class QoiFlowJob {
     if (qaDeadLetters != null) {
       deadLetters = deadLetters.union(qaDeadLetters);
     }
-    deadLetters.sinkTo(out.deadLetters()).name("dead-letter sink").uid("sink-deadletter");
+    out.deadLetters().attach(deadLetters, "dead-letter sink", "sink-deadletter");
   }
 }
