@@ -212,6 +212,12 @@ public final class Dashboard implements AutoCloseable {
               ? "text/html"
               : name.endsWith(".js") ? "text/javascript" : "text/css";
       ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+      // Defence in depth behind the page's text-only rendering: no inline or foreign script runs.
+      ex.getResponseHeaders()
+          .set(
+              "Content-Security-Policy",
+              "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'");
+      ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
       ex.sendResponseHeaders(200, body.length);
       ex.getResponseBody().write(body);
     }
