@@ -7,6 +7,10 @@ import io.qoiflow.operators.patterns.BudgetThresholds;
 import io.qoiflow.records.Modality;
 import java.io.Serializable;
 import java.util.EnumSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.util.ParameterTool;
 
 /**
@@ -43,11 +47,38 @@ public record JobConfig(
   }
 
   /**
-   * Reads every key the job knows from {@code p}; afterwards {@link
-   * ParameterTool#getUnrequestedParameters()} holds the keys it does not know (the compose test
-   * checks there are none).
+   * Reads every key the job knows from {@code p} and fails with {@link IllegalArgumentException},
+   * naming the unknown keys and listing the valid ones, when {@code p} holds any other key: a
+   * misspelled argument ({@code --checkpoint-intervall-ms}) must not silently leave a default in
+   * place.
    */
   public static JobConfig fromParameters(ParameterTool p) {
+    JobConfig config = read(p);
+    Set<String> unknown = new TreeSet<>(p.getUnrequestedParameters());
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "unknown job argument"
+              + (unknown.size() > 1 ? "s " : " ")
+              + String.join(", ", unknown.stream().map(k -> "--" + k).toList())
+              + "; valid: "
+              + String.join(" ", validKeys().stream().map(k -> "--" + k).toList()));
+    }
+    return config;
+  }
+
+  private static final Pattern USAGE_KEY = Pattern.compile("--([a-z][a-z0-9-]*)");
+
+  /** The keys {@link #usage()} documents: one list for the help text and the error message. */
+  public static Set<String> validKeys() {
+    Set<String> keys = new TreeSet<>();
+    Matcher m = USAGE_KEY.matcher(usage());
+    while (m.find()) {
+      keys.add(m.group(1));
+    }
+    return keys;
+  }
+
+  private static JobConfig read(ParameterTool p) {
     BudgetLevels defaults = BudgetLevels.defaults();
     JoinConfig join = JoinConfig.defaults();
     return new JobConfig(
