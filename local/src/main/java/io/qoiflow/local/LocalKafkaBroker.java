@@ -1,5 +1,6 @@
 package io.qoiflow.local;
 
+import io.qoiflow.schemas.KafkaClientProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -102,10 +103,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** Creates topics on any cluster with replication factor 1, ignoring those that exist. */
   public static void createTopics(String bootstrap, Map<String, Integer> partitionsByTopic) {
+    createTopics(KafkaClientProperties.bootstrap(bootstrap), partitionsByTopic, (short) 1);
+  }
+
+  /**
+   * Creates topics on any cluster, with {@code kafka}'s client properties (security, SASL, SSL),
+   * ignoring those that exist already.
+   */
+  public static void createTopics(
+      KafkaClientProperties kafka, Map<String, Integer> partitionsByTopic, short replication) {
+    String bootstrap = kafka.bootstrapServers();
     List<NewTopic> topics = new ArrayList<>();
     partitionsByTopic.forEach(
-        (name, partitions) -> topics.add(new NewTopic(name, partitions, (short) 1)));
-    try (Admin admin = Admin.create(adminProps(bootstrap))) {
+        (name, partitions) -> topics.add(new NewTopic(name, partitions, replication)));
+    try (Admin admin = Admin.create(adminProps(kafka))) {
       for (var entry : admin.createTopics(topics).values().entrySet()) {
         try {
           entry.getValue().get(60, TimeUnit.SECONDS);
@@ -125,7 +136,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** Names of the topics on the broker. */
   public Set<String> listTopics() {
-    try (Admin admin = Admin.create(adminProps(bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(adminProps(KafkaClientProperties.bootstrap(bootstrapServers())))) {
       return admin.listTopics().names().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -135,12 +147,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
   }
 
-  private static Properties adminProps(String bootstrap) {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-    return p;
+  private static Properties adminProps(KafkaClientProperties kafka) {
+    return kafka.over(
+        Map.of(
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
   }
 
   private Path configFile() {
@@ -247,7 +258,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   private void awaitReady(long t0) {
     long deadline = t0 + START_TIMEOUT.toNanos();
-    Properties props = adminProps(bootstrapServers());
+    Properties props = adminProps(KafkaClientProperties.bootstrap(bootstrapServers()));
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
     try (Admin admin = Admin.create(props)) {

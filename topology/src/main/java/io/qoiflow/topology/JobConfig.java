@@ -5,6 +5,7 @@ import io.qoiflow.operators.functions.JoinConfig;
 import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.patterns.BudgetThresholds;
 import io.qoiflow.records.Modality;
+import io.qoiflow.schemas.KafkaClientProperties;
 import java.io.Serializable;
 import java.util.EnumSet;
 import java.util.Set;
@@ -39,7 +40,8 @@ public record JobConfig(
     int maxPayloadBytes,
     long maxFutureSkewMs,
     boolean bounded,
-    String qaModelDir)
+    String qaModelDir,
+    KafkaClientProperties kafka)
     implements Serializable {
 
   public static JobConfig fromArgs(String[] args) {
@@ -66,7 +68,8 @@ public record JobConfig(
     return config;
   }
 
-  private static final Pattern USAGE_KEY = Pattern.compile("--([a-z][a-z0-9-]*)");
+  // A key, not the "--kafka." prefix of client properties.
+  private static final Pattern USAGE_KEY = Pattern.compile("--([a-z][a-z0-9-]*+)(?!\\.)");
 
   /** The keys {@link #usage()} documents: one list for the help text and the error message. */
   public static Set<String> validKeys() {
@@ -81,8 +84,15 @@ public record JobConfig(
   private static JobConfig read(ParameterTool p) {
     BudgetLevels defaults = BudgetLevels.defaults();
     JoinConfig join = JoinConfig.defaults();
+    KafkaClientProperties kafka = KafkaClientProperties.fromArguments(p.toMap());
+    // Mark the Kafka keys as read: they are known, whatever the property.
+    p.get("bootstrap");
+    p.get(KafkaClientProperties.FILE);
+    p.toMap().keySet().stream()
+        .filter(k -> k.startsWith(KafkaClientProperties.PREFIX))
+        .forEach(p::get);
     return new JobConfig(
-        p.getRequired("bootstrap"),
+        kafka.bootstrapServers(),
         p.get("group-id", "qoiflow"),
         p.get("pool-id", "pool-0"),
         p.getRequired("model"),
@@ -110,7 +120,8 @@ public record JobConfig(
         p.getInt("max-payload-bytes", 1 << 20),
         p.getLong("max-future-skew-ms", 60_000),
         p.getBoolean("bounded", false),
-        p.get("qa-model", null));
+        p.get("qa-model", null),
+        kafka);
   }
 
   public EngineService.Config engine() {
@@ -121,7 +132,10 @@ public record JobConfig(
     return String.join(
         "\n",
         "QoIFlow job arguments:",
-        "  --bootstrap HOST:PORT        Kafka bootstrap servers (required)",
+        "  --bootstrap HOST:PORT        Kafka bootstrap servers (required here or below)",
+        "  --kafka-properties FILE      Kafka client properties file (security.protocol, sasl.*,",
+        "                               ssl.*, ...) for every source and sink",
+        "  --kafka.PROPERTY VALUE       one Kafka client property, over the file's",
         "  --model DIR                  model folder with manifest.json (required)",
         "  --provider cpu|cuda|auto     ONNX Runtime execution provider (auto)",
         "  --policy NAME                admn|universal|ae|naive|full (universal)",

@@ -3,9 +3,12 @@ package io.qoiflow.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Job arguments: every documented key is read; any other key fails before the job is built. */
 class JobConfigTest {
@@ -34,7 +37,8 @@ class JobConfigTest {
   }
 
   @Test
-  void everyDocumentedKeyIsRead() {
+  void everyDocumentedKeyIsRead(@TempDir Path tmp) throws Exception {
+    Path clientProperties = Files.writeString(tmp.resolve("client.properties"), "client.id=c\n");
     List<String> all = new ArrayList<>();
     for (String key : JobConfig.validKeys()) {
       all.add("--" + key);
@@ -42,6 +46,7 @@ class JobConfigTest {
           switch (key) {
             case "bounded" -> "true";
             case "initial-budget" -> "0.5";
+            case "kafka-properties" -> clientProperties.toString();
             default ->
                 key.endsWith("ms") || key.startsWith("max-") || key.startsWith("async-")
                     ? "7"
@@ -52,5 +57,20 @@ class JobConfigTest {
     JobConfig config = JobConfig.fromArgs(all.toArray(String[]::new));
     assertThat(config.checkpointIntervalMs()).isEqualTo(7);
     assertThat(config.policy()).isEqualTo("x");
+    assertThat(config.kafka().asMap()).containsEntry("client.id", "c");
+  }
+
+  @Test
+  void kafkaClientPropertiesAreKnownArguments() {
+    JobConfig c =
+        JobConfig.fromArgs(
+            args(
+                "--kafka.security.protocol", "SASL_PLAINTEXT",
+                "--kafka.sasl.mechanism", "SCRAM-SHA-256"));
+    assertThat(c.kafka().asMap())
+        .containsEntry("security.protocol", "SASL_PLAINTEXT")
+        .containsEntry("sasl.mechanism", "SCRAM-SHA-256")
+        .containsEntry("bootstrap.servers", "localhost:9092");
+    assertThat(c.bootstrap()).isEqualTo("localhost:9092");
   }
 }
