@@ -17,20 +17,28 @@ function text(id, value) {
   }
 }
 
+// Every record field reaches the page as text (textContent), never as markup: rig ids, reasons,
+// questions and answers come from Kafka topics anyone with write access can fill.
+function el(tag, className, content) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (content !== undefined) e.textContent = content;
+  return e;
+}
+
 function bars(containerId, prefix, rows) {
   const box = $(containerId);
   for (const r of rows) {
     let row = document.getElementById(prefix + r.name);
     if (!row) {
-      row = document.createElement("div");
-      row.className = "row";
-      row.innerHTML =
-        '<span class="label"></span><div class="track"><div class="fill"></div></div>' +
-        '<span class="value"></span>';
-      row.querySelector(".label").textContent = r.name;
-      row.querySelector(".value").id = prefix + r.name;
-      box.appendChild(row);
-      row = row.querySelector(".value");
+      const track = el("div", "track");
+      track.appendChild(el("div", "fill"));
+      const value = el("span", "value");
+      value.id = prefix + r.name;
+      const line = el("div", "row");
+      line.append(el("span", "label", r.name), track, value);
+      box.appendChild(line);
+      row = value;
     }
     const line = row.parentElement;
     const fill = line.querySelector(".fill");
@@ -148,22 +156,32 @@ function render(s) {
     text("error-cm", s.meanErrorCm.toFixed(1));
     text("class-acc", pct(s.classAcc));
   }
-  const rigRows = Object.entries(s.rigs).map(([id, g]) =>
-    "<tr><td>" + id + "</td><td>" + g.results + "</td><td>" +
-    (g.meanErrorCm === undefined ? "—" : g.meanErrorCm.toFixed(1)) + "</td><td>" +
-    (g.classAcc === undefined ? "—" : pct(g.classAcc)) + "</td></tr>").join("");
+  const rigCells = Object.entries(s.rigs).map(([id, g]) => [
+    id,
+    String(g.results),
+    g.meanErrorCm === undefined ? "—" : g.meanErrorCm.toFixed(1),
+    g.classAcc === undefined ? "—" : pct(g.classAcc),
+  ]);
   const tbody = document.querySelector("#rig-table tbody");
-  if (tbody.innerHTML !== rigRows) tbody.innerHTML = rigRows;
+  // Rebuilt only when a cell changed, so a text selection in the table survives quiet updates.
+  const shown = Array.from(tbody.rows, (tr) => Array.from(tr.cells, (td) => td.textContent));
+  if (JSON.stringify(shown) !== JSON.stringify(rigCells)) {
+    tbody.replaceChildren(...rigCells.map((cells) => {
+      const tr = el("tr");
+      tr.append(...cells.map((c) => el("td", null, c)));
+      return tr;
+    }));
+  }
 
   if (s.answers.length > 0) {
     const list = $("qa-list");
     list.replaceChildren(...s.answers.slice().reverse().map((a) => {
-      const li = document.createElement("li");
-      li.innerHTML = '<span class="q"></span> <span class="a"></span> <span class="muted"></span>';
-      li.querySelector(".q").textContent = a.rig + ": " + a.question;
-      li.querySelector(".a").textContent = a.answer;
-      li.querySelector(".muted").textContent =
-        "(" + a.modality + ", N=" + a.blocks + ", " + a.latencyMs.toFixed(0) + " ms)";
+      const li = el("li");
+      li.append(
+        el("span", "q", a.rig + ": " + a.question), " ",
+        el("span", "a", a.answer), " ",
+        el("span", "muted",
+          "(" + a.modality + ", N=" + a.blocks + ", " + a.latencyMs.toFixed(0) + " ms)"));
       return li;
     }));
   }
@@ -172,10 +190,8 @@ function render(s) {
   const all = reasons.concat(undecodable);
   if (all.length > 0) {
     $("deadletters").replaceChildren(...all.map(([reason, n]) => {
-      const tr = document.createElement("tr");
-      tr.innerHTML = "<td></td><td></td>";
-      tr.children[0].textContent = reason;
-      tr.children[1].textContent = n;
+      const tr = el("tr");
+      tr.append(el("td", null, reason), el("td", null, String(n)));
       tr.id = "deadletter-" + reason.replace(/[^a-z0-9]+/gi, "-");
       return tr;
     }));

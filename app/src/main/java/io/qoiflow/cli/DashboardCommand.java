@@ -1,9 +1,11 @@
 package io.qoiflow.cli;
 
 import io.qoiflow.dashboard.Dashboard;
+import io.qoiflow.simulator.cli.KafkaOptions;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qoiflow dashboard}: the live page until Ctrl-C. */
@@ -17,8 +19,7 @@ import picocli.CommandLine.Option;
     })
 public final class DashboardCommand implements Callable<Integer> {
 
-  @Option(names = "--bootstrap", required = true, description = "Kafka bootstrap servers.")
-  String bootstrap;
+  @Mixin KafkaOptions kafka;
 
   @Option(
       names = "--port",
@@ -34,7 +35,7 @@ public final class DashboardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Dashboard dashboard = Dashboard.start(bootstrap, bind, port);
+    Dashboard dashboard = Dashboard.start(kafka.properties(), bind, port);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -2,7 +2,11 @@ package io.qoiflow.cli;
 
 import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.schemas.Topics;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -36,10 +40,19 @@ public final class KafkaCommand implements Callable<Integer> {
       description = "Partitions of the data topics (default: ${DEFAULT-VALUE}).")
   int partitions;
 
+  @Option(
+      names = "--scram",
+      description =
+          "Also open a SASL_PLAINTEXT SCRAM-SHA-256 listener with a generated user, and write"
+              + " its client properties (for --kafka-properties) to client-scram.properties in"
+              + " the data folder.")
+  boolean scram;
+
   @Override
-  public Integer call() throws InterruptedException {
+  public Integer call() throws InterruptedException, IOException {
+    Path dir = dataDir != null ? dataDir : Files.createTempDirectory("qoiflow-kafka-");
     LocalKafkaBroker broker =
-        dataDir == null ? LocalKafkaBroker.start() : LocalKafkaBroker.start(dataDir);
+        LocalKafkaBroker.start(dir, scram ? LocalKafkaBroker.ScramUser.generate() : null);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -52,6 +65,14 @@ public final class KafkaCommand implements Callable<Integer> {
       broker.createTopics(Topics.all(partitions));
     }
     System.out.println(broker.bootstrapServers());
+    if (scram) {
+      Path file = dir.resolve("client-scram.properties");
+      Properties p = broker.scramClientProperties(broker.scramUser()).toProperties();
+      try (Writer w = Files.newBufferedWriter(file)) {
+        p.store(w, "qoiflow kafka --scram: --kafka-properties for the SCRAM listener");
+      }
+      System.out.println(file);
+    }
     System.out.flush();
     System.err.printf(
         "Kafka broker pid %d, data in %s. Ctrl-C stops it.%n", broker.pid(), broker.workDir());

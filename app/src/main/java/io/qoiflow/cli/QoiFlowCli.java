@@ -1,5 +1,6 @@
 package io.qoiflow.cli;
 
+import io.qoiflow.schemas.KafkaClientProperties;
 import io.qoiflow.simulator.cli.ReplayCommand;
 import io.qoiflow.simulator.cli.SimulateCommand;
 import picocli.CommandLine;
@@ -33,7 +34,8 @@ public final class QoiFlowCli implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    // --kafka.PROPERTY VALUE (the job's form) becomes picocli's --kafka PROPERTY=VALUE.
+    System.exit(commandLine().execute(KafkaClientProperties.rewriteDottedArguments(args)));
   }
 
   /** The configured command line, for tests that run subcommands in-process. */

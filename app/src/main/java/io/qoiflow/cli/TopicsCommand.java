@@ -2,10 +2,12 @@ package io.qoiflow.cli;
 
 import io.qoiflow.local.LocalKafkaBroker;
 import io.qoiflow.schemas.Topics;
+import io.qoiflow.simulator.cli.KafkaOptions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qoiflow topics}: create the standard topics on a cluster. */
@@ -15,8 +17,15 @@ import picocli.CommandLine.Option;
     description = "Create the standard QoIFlow topics (existing ones are left as they are).")
 public final class TopicsCommand implements Callable<Integer> {
 
-  @Option(names = "--bootstrap", required = true, description = "Kafka bootstrap servers.")
-  String bootstrap;
+  @Mixin KafkaOptions kafka;
+
+  @Option(
+      names = "--replication-factor",
+      defaultValue = "1",
+      description =
+          "Replication factor of every topic created (default: ${DEFAULT-VALUE}; 3 on a"
+              + " production cluster).")
+  short replicationFactor;
 
   @Option(
       names = "--partitions",
@@ -40,8 +49,8 @@ public final class TopicsCommand implements Callable<Integer> {
   public Integer call() {
     Map<String, Integer> topics = only ? new LinkedHashMap<>() : Topics.all(partitions);
     topics.putAll(overrides);
-    LocalKafkaBroker.createTopics(bootstrap, topics);
-    topics.forEach((name, p) -> System.out.printf("%s\t%d%n", name, p));
+    LocalKafkaBroker.createTopics(kafka.properties(), topics, replicationFactor);
+    topics.forEach((name, p) -> System.out.printf("%s\t%d\t%d%n", name, p, replicationFactor));
     return 0;
   }
 }

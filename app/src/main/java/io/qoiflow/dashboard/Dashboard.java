@@ -7,6 +7,7 @@ import io.qoiflow.records.DeadLetter;
 import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.ObjectState;
 import io.qoiflow.records.QaAnswer;
+import io.qoiflow.schemas.KafkaClientProperties;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import io.qoiflow.schemas.WireFormatException;
@@ -19,6 +20,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -71,8 +73,8 @@ public final class Dashboard implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final URI uri;
 
-  private Dashboard(String bootstrap, String bindAddress, int port) throws IOException {
-    consumer = new KafkaConsumer<>(consumerProps(bootstrap));
+  private Dashboard(KafkaClientProperties kafka, String bindAddress, int port) throws IOException {
+    consumer = new KafkaConsumer<>(consumerProps(kafka));
     server = HttpServer.create(new InetSocketAddress(bindAddress, port), 16);
     // Each open page holds one thread for its event stream.
     http =
@@ -98,8 +100,13 @@ public final class Dashboard implements AutoCloseable {
   }
 
   public static Dashboard start(String bootstrap, String bindAddress, int port) {
+    return start(KafkaClientProperties.bootstrap(bootstrap), bindAddress, port);
+  }
+
+  /** Reads with {@code kafka}'s client properties (security, SASL, SSL) over its own. */
+  public static Dashboard start(KafkaClientProperties kafka, String bindAddress, int port) {
     try {
-      Dashboard d = new Dashboard(bootstrap, bindAddress, port);
+      Dashboard d = new Dashboard(kafka, bindAddress, port);
       d.server.start();
       d.consumerThread.start();
       return d;
@@ -132,9 +139,8 @@ public final class Dashboard implements AutoCloseable {
     }
   }
 
-  static Properties consumerProps(String bootstrap) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+  static Properties consumerProps(KafkaClientProperties kafka) {
+    Map<String, Object> p = new HashMap<>();
     // Its own group: every dashboard sees everything; nothing is committed.
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "qoiflow-dashboard-" + UUID.randomUUID());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -144,7 +150,7 @@ public final class Dashboard implements AutoCloseable {
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     // New topics (created after the dashboard started) are found within a few seconds.
     p.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 3_000);
-    return p;
+    return kafka.over(p);
   }
 
   private void consume() {
@@ -212,6 +218,12 @@ public final class Dashboard implements AutoCloseable {
               ? "text/html"
               : name.endsWith(".js") ? "text/javascript" : "text/css";
       ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+      // Defence in depth behind the page's text-only rendering: no inline or foreign script runs.
+      ex.getResponseHeaders()
+          .set(
+              "Content-Security-Policy",
+              "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'");
+      ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
       ex.sendResponseHeaders(200, body.length);
       ex.getResponseBody().write(body);
     }

@@ -32,7 +32,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * target/dashboard-test/dashboard.png}. The records are the test's input, written the way the job
  * and the replay write them.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DashboardBrowserTest {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final Path ARTIFACTS = Path.of("target", "dashboard-test");
@@ -61,6 +65,7 @@ class DashboardBrowserTest {
   }
 
   @Test
+  @Order(1)
   void pageLoadsAndFollowsCommittedRecords(@TempDir Path tmp) throws Exception {
     Files.createDirectories(ARTIFACTS);
     try (Dashboard dashboard = Dashboard.start(broker.bootstrapServers(), 0);
@@ -154,6 +159,59 @@ class DashboardBrowserTest {
     }
   }
 
+  /**
+   * Whoever can write to a topic the dashboard reads controls rig ids, answers and reasons: each is
+   * shown as text, no element is made from it and no script in it runs. The job's validator refuses
+   * such rig ids ({@code bad-rig-id}); the dashboard reads the topics directly, so it must not rely
+   * on that.
+   */
+  @Test
+  @Order(2) // after the page test, which counts every record on the shared broker's topics
+  void hostileFieldsAreShownAsTextAndNeverRun(@TempDir Path tmp) throws Exception {
+    String rig = "<img src=x onerror=window.__xss=1>";
+    String answer = "<script>window.__xss=2</script><b>bold</b>";
+    String reason = "<svg onload=window.__xss=3>";
+    try (Dashboard dashboard = Dashboard.start(broker.bootstrapServers(), 0);
+        HeadlessChromium chromium = HeadlessChromium.start(tmp, 1400, 1000);
+        KafkaProducer<String, byte[]> producer = transactionalProducer("dashboard-hostile")) {
+      chromium.navigate(dashboard.uri());
+      chromium.awaitText(text("conn-status"), "live", WAIT);
+      long t0 = 1_700_000_100_000L;
+      producer.initTransactions();
+      producer.beginTransaction();
+      FusionResult r = result(t0, 0, 0, 1.0);
+      r.setRigId(rig);
+      send(producer, Topics.RESULTS_FUSION, rig, RESULTS.encode(r), t0);
+      QaAnswer a = answer(t0);
+      a.setRigId(rig);
+      a.setAnswer(answer);
+      send(producer, Topics.RESULTS_QA, rig, ANSWERS.encode(a), t0);
+      send(producer, Topics.DEADLETTER, "", DEAD.encode(deadLetter(reason, t0)), t0);
+      producer.commitTransaction();
+
+      chromium.awaitText(
+          "Array.from(document.querySelectorAll('#rig-table tbody td'))"
+              + ".some((td) => td.textContent === '"
+              + rig
+              + "') ? 'yes' : ''",
+          "yes",
+          WAIT);
+      chromium.awaitText(
+          "document.getElementById('deadletters').textContent.includes('svg') ? 'yes' : ''",
+          "yes",
+          WAIT);
+      assertThat(chromium.evaluate(text("qa-list"))).contains(rig).contains(answer);
+      assertThat(chromium.evaluate(text("deadletters"))).contains(reason);
+      // Nothing the records carried became an element, and no handler or script ran.
+      assertThat(
+              chromium.evaluate(
+                  "String(document.querySelectorAll('img, svg, script:not([src]), #qa-list b')"
+                      + ".length)"))
+          .isEqualTo("0");
+      assertThat(chromium.evaluate("String(window.__xss)")).isEqualTo("undefined");
+    }
+  }
+
   static final SingleObjectSerde<FusionResult> RESULTS =
       SingleObjectSerde.forClass(FusionResult.class);
   static final SingleObjectSerde<BudgetDecision> BUDGETS =
@@ -177,9 +235,13 @@ class DashboardBrowserTest {
   }
 
   KafkaProducer<String, byte[]> transactionalProducer() {
+    return transactionalProducer("dashboard-test");
+  }
+
+  KafkaProducer<String, byte[]> transactionalProducer(String transactionalId) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "dashboard-test");
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
   }
 

@@ -75,6 +75,7 @@ class ComposeFileTest {
             "topics",
             "jobmanager",
             "taskmanager",
+            "taskmanager-gpu",
             "submit-job",
             "replay",
             "prometheus",
@@ -182,7 +183,8 @@ class ComposeFileTest {
     // The jar is the shaded job jar the Dockerfile copies to that path.
     String dockerfile =
         Files.readString(ROOT.resolve((String) build("submit-job").get("dockerfile")));
-    assertThat(dockerfile).contains("COPY --from=build /out/qoiflow-job.jar " + run.group(2));
+    assertThat(dockerfile)
+        .containsPattern("COPY --from=build [^\\n]*/out/qoiflow-job.jar " + run.group(2));
     String topologyPom = Files.readString(ROOT.resolve("topology/pom.xml"));
     assertThat(topologyPom).contains("<shadedClassifierName>job</shadedClassifierName>");
     assertThat(dockerfile).contains("cp topology/target/qoiflow-topology-*-job.jar");
@@ -190,8 +192,8 @@ class ComposeFileTest {
 
     String[] jobArgs = run.group(3).trim().split(" ");
     ParameterTool p = ParameterTool.fromArgs(jobArgs);
+    // Fails on any argument the job does not know.
     JobConfig config = JobConfig.fromParameters(p);
-    assertThat(p.getUnrequestedParameters()).as("arguments the job does not know").isEmpty();
     assertThat(config.bootstrap()).isEqualTo(BOOTSTRAP);
     // The model is mounted on the submitter (the job's main reads its manifest) and the
     // TaskManager.
@@ -222,7 +224,12 @@ class ComposeFileTest {
     @SuppressWarnings("unchecked")
     Map<String, Object> device =
         ((List<Map<String, Object>>)
-                path(services.get("taskmanager"), "deploy", "resources", "reservations", "devices"))
+                path(
+                    services.get("taskmanager-gpu"),
+                    "deploy",
+                    "resources",
+                    "reservations",
+                    "devices"))
             .get(0);
     assertThat(device.get("driver")).isEqualTo("nvidia");
     assertThat(String.valueOf(device.get("capabilities"))).isEqualTo("[gpu]");
@@ -271,17 +278,135 @@ class ComposeFileTest {
 
   @Test
   void portsAndAddressesAgree() {
+    // Containers reach kafka:9092; the host reaches the HOST listener it publishes.
     assertThat(env("kafka").get("KAFKA_ADVERTISED_LISTENERS"))
-        .isEqualTo("PLAINTEXT://" + BOOTSTRAP);
-    assertThat(String.valueOf(env("kafka").get("KAFKA_LISTENERS"))).contains("PLAINTEXT://:9092");
-    assertThat(ports("kafka")).contains("9092:9092");
-    assertThat(ports("jobmanager")).contains(flinkProperties().get("rest.port") + ":8081");
+        .isEqualTo("PLAINTEXT://" + BOOTSTRAP + ",HOST://localhost:9094");
+    assertThat(String.valueOf(env("kafka").get("KAFKA_LISTENERS")))
+        .contains("PLAINTEXT://:9092")
+        .contains("HOST://:9094");
+    assertThat(String.valueOf(env("kafka").get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP")))
+        .contains("HOST:");
+    assertThat(ports("kafka")).containsExactly(LOOPBACK + "9094:9094");
+    assertThat(ports("jobmanager"))
+        .contains(LOOPBACK + flinkProperties().get("rest.port") + ":8081");
     ParseResult dash =
         QoiFlowCli.commandLine().parseArgs(command("dashboard").toArray(String[]::new));
     int port = dash.subcommand().matchedOptionValue("--port", -1);
-    assertThat(ports("dashboard")).contains(port + ":" + port);
+    assertThat(ports("dashboard")).contains(LOOPBACK + port + ":" + port);
     assertThat(dash.subcommand().matchedOptionValue("--bind", "")).isEqualTo("0.0.0.0");
-    assertThat(ports("prometheus")).contains("9090:9090");
+    assertThat(ports("prometheus")).contains(LOOPBACK + "9090:9090");
+  }
+
+  static final String LOOPBACK = "127.0.0.1:";
+
+  /** Nothing is published on all interfaces: every published port is bound to loopback. */
+  @Test
+  void everyPublishedPortIsOnLoopback() {
+    for (String s : services.keySet()) {
+      if (services.get(s).get("ports") != null) {
+        assertThat(ports(s)).as(s + " ports").allMatch(p -> p.startsWith(LOOPBACK));
+      }
+    }
+  }
+
+  /**
+   * {@code docker compose up} with no GPU starts: the default profile (.env) runs the CPU
+   * TaskManager, which reserves no device; the GPU one is a profile of its own, and whoever waits
+   * for a TaskManager does not require the one that is off.
+   */
+  @Test
+  void cpuIsTheDefaultAndTheGpuAProfile() throws IOException {
+    assertThat(Files.readAllLines(ROOT.resolve(".env"))).contains("COMPOSE_PROFILES=cpu");
+    assertThat(services.get("taskmanager").get("profiles")).isEqualTo(List.of("cpu"));
+    assertThat(services.get("taskmanager").get("deploy")).as("CPU reserves no GPU").isNull();
+    assertThat(services.get("taskmanager-gpu").get("profiles")).isEqualTo(List.of("gpu"));
+    assertThat(String.valueOf(services.get("taskmanager-gpu").get("networks")))
+        .as("Prometheus scrapes taskmanager:9249 either way")
+        .contains("aliases=[taskmanager]");
+    assertThat(command("taskmanager-gpu")).isEqualTo(command("taskmanager"));
+    assertThat(volumes("taskmanager-gpu")).isEqualTo(volumes("taskmanager"));
+    for (String s : services.keySet()) {
+      Object deps = services.get(s).get("depends_on");
+      if (deps instanceof Map<?, ?> m) {
+        for (String tm : List.of("taskmanager", "taskmanager-gpu")) {
+          if (m.containsKey(tm)) {
+            assertThat(((Map<?, ?>) m.get(tm)).get("required"))
+                .as(s + " -> " + tm)
+                .isEqualTo(false);
+          }
+        }
+      } else if (deps instanceof List<?> l) {
+        assertThat(l.contains("taskmanager")).as(s + " depends on a profiled service").isFalse();
+      }
+    }
+  }
+
+  /**
+   * The official Flink image's entrypoint writes FLINK_PROPERTIES into the configuration and drops
+   * to the flink user; a service that overrides it runs with neither. Wait loops end.
+   */
+  @Test
+  void flinkServicesKeepTheImageEntrypoint() {
+    for (String s : services.keySet()) {
+      if (image("taskmanager").equals(image(s))) {
+        assertThat(services.get(s).get("entrypoint")).as(s + " entrypoint").isNull();
+      }
+    }
+    String script = String.join(" ", command("submit-job"));
+    assertThat(script).contains("seq 1 ").contains("exit 1").doesNotContain("until ");
+  }
+
+  /**
+   * Files the flink user reads or writes: built as root, owned by flink. An ADD of a URL is mode
+   * 600 root unless given --chown/--chmod, and a RUN chmod under USER flink fails the build.
+   */
+  @Test
+  void flinkImageFilesAreOwnedAndReadableByFlink() throws IOException {
+    List<String> lines = flinkStage();
+    String user = null;
+    boolean checkpointDirOwned = false;
+    String dir =
+        String.valueOf(flinkProperties().get("execution.checkpointing.dir"))
+            .replaceFirst("^file://", "");
+    for (String line : lines) {
+      if (line.startsWith("USER ")) {
+        user = line.substring(5).trim();
+      }
+      if (line.startsWith("ADD ")) {
+        assertThat(line).as(line).contains("--chown=flink:flink").contains("--chmod=644");
+      }
+      if (line.startsWith("RUN ") && (line.contains("chmod") || line.contains("chown"))) {
+        assertThat(user).as("USER before " + line).isEqualTo("root");
+      }
+      if (line.startsWith("RUN ") && line.contains("mkdir -p " + dir)) {
+        checkpointDirOwned = line.contains("chown flink:flink " + dir);
+      }
+    }
+    assertThat(checkpointDirOwned)
+        .as("checkpoint dir " + dir + " made and owned by flink")
+        .isTrue();
+    // The volume is mounted at exactly that directory.
+    for (String s : List.of("jobmanager", "taskmanager")) {
+      assertThat(volumes(s)).contains("checkpoints:" + dir);
+    }
+  }
+
+  /** The {@code flink} stage of the Dockerfile, continuation lines joined. */
+  static List<String> flinkStage() throws IOException {
+    String text =
+        Files.readString(ROOT.resolve((String) build("taskmanager").get("dockerfile")))
+            .replaceAll("\\\\\n\\s*", " ");
+    List<String> out = new ArrayList<>();
+    boolean in = false;
+    for (String line : text.split("\\n")) {
+      if (line.startsWith("FROM ")) {
+        in = line.endsWith(" AS flink");
+      } else if (in && !line.isBlank() && !line.startsWith("#")) {
+        out.add(line.trim());
+      }
+    }
+    assertThat(out).as("the flink stage").isNotEmpty();
+    return out;
   }
 
   @Test

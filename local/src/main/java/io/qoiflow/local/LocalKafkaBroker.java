@@ -1,5 +1,6 @@
 package io.qoiflow.local;
 
+import io.qoiflow.schemas.KafkaClientProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,13 +37,35 @@ public final class LocalKafkaBroker implements AutoCloseable {
   private final int port;
   private final int controllerPort;
   private final String clusterId;
+  // A SASL_PLAINTEXT listener with one SCRAM-SHA-256 user, or null (PLAINTEXT only).
+  private final ScramUser scram;
+  private final int saslPort;
+
+  /** The one user of a SCRAM listener, made at format time. */
+  public record ScramUser(String name, String password) {
+    public static final String MECHANISM = "SCRAM-SHA-256";
+
+    /** A user with a random password. */
+    public static ScramUser generate() {
+      return new ScramUser("qoiflow", Uuid.randomUuid().toString().replace("-", ""));
+    }
+
+    @Override
+    public String toString() {
+      return "ScramUser[" + name + "]";
+    }
+  }
+
   private JvmProcess process;
 
-  private LocalKafkaBroker(Path workDir, int port, int controllerPort, String clusterId) {
+  private LocalKafkaBroker(
+      Path workDir, int port, int controllerPort, String clusterId, ScramUser scram) {
     this.workDir = workDir;
     this.port = port;
     this.controllerPort = controllerPort;
     this.clusterId = clusterId;
+    this.scram = scram;
+    this.saslPort = scram == null ? -1 : JvmProcess.freePort();
   }
 
   /** Starts a broker in a new temporary folder on free ports and waits until it serves. */
@@ -56,9 +79,22 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** Starts a broker whose data and log live in {@code workDir}. */
   public static LocalKafkaBroker start(Path workDir) {
+    return start(workDir, null);
+  }
+
+  /**
+   * Starts a broker that also has a SASL_PLAINTEXT listener (SCRAM-SHA-256) on loopback, with
+   * {@code user} its one credential ({@link #scramClientProperties}); the PLAINTEXT listener stays
+   * for the broker's own use. {@code user} null: PLAINTEXT only.
+   */
+  public static LocalKafkaBroker start(Path workDir, ScramUser user) {
     LocalKafkaBroker broker =
         new LocalKafkaBroker(
-            workDir, JvmProcess.freePort(), JvmProcess.freePort(), Uuid.randomUuid().toString());
+            workDir,
+            JvmProcess.freePort(),
+            JvmProcess.freePort(),
+            Uuid.randomUuid().toString(),
+            user);
     broker.writeConfig();
     broker.format();
     broker.launch();
@@ -67,6 +103,35 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   public String bootstrapServers() {
     return "127.0.0.1:" + port;
+  }
+
+  /**
+   * Client properties for the SCRAM listener as {@code user} (pass another password to see a
+   * refusal); the listener must be on ({@link #start(Path, ScramUser)}).
+   */
+  public KafkaClientProperties scramClientProperties(ScramUser user) {
+    if (scram == null) {
+      throw new IllegalStateException("this broker has no SCRAM listener");
+    }
+    return KafkaClientProperties.of(
+        "127.0.0.1:" + saslPort,
+        null,
+        Map.of(
+            "security.protocol",
+            "SASL_PLAINTEXT",
+            "sasl.mechanism",
+            ScramUser.MECHANISM,
+            "sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + user.name()
+                + "\" password=\""
+                + user.password()
+                + "\";"));
+  }
+
+  /** The SCRAM listener's user, or null. */
+  public ScramUser scramUser() {
+    return scram;
   }
 
   public int port() {
@@ -102,10 +167,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** Creates topics on any cluster with replication factor 1, ignoring those that exist. */
   public static void createTopics(String bootstrap, Map<String, Integer> partitionsByTopic) {
+    createTopics(KafkaClientProperties.bootstrap(bootstrap), partitionsByTopic, (short) 1);
+  }
+
+  /**
+   * Creates topics on any cluster, with {@code kafka}'s client properties (security, SASL, SSL),
+   * ignoring those that exist already.
+   */
+  public static void createTopics(
+      KafkaClientProperties kafka, Map<String, Integer> partitionsByTopic, short replication) {
+    String bootstrap = kafka.bootstrapServers();
     List<NewTopic> topics = new ArrayList<>();
     partitionsByTopic.forEach(
-        (name, partitions) -> topics.add(new NewTopic(name, partitions, (short) 1)));
-    try (Admin admin = Admin.create(adminProps(bootstrap))) {
+        (name, partitions) -> topics.add(new NewTopic(name, partitions, replication)));
+    try (Admin admin = Admin.create(adminProps(kafka))) {
       for (var entry : admin.createTopics(topics).values().entrySet()) {
         try {
           entry.getValue().get(60, TimeUnit.SECONDS);
@@ -125,7 +200,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   /** Names of the topics on the broker. */
   public Set<String> listTopics() {
-    try (Admin admin = Admin.create(adminProps(bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(adminProps(KafkaClientProperties.bootstrap(bootstrapServers())))) {
       return admin.listTopics().names().get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -135,12 +211,11 @@ public final class LocalKafkaBroker implements AutoCloseable {
     }
   }
 
-  private static Properties adminProps(String bootstrap) {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-    return p;
+  private static Properties adminProps(KafkaClientProperties kafka) {
+    return kafka.over(
+        Map.of(
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
   }
 
   private Path configFile() {
@@ -155,11 +230,23 @@ public final class LocalKafkaBroker implements AutoCloseable {
             "process.roles=broker,controller",
             "node.id=1",
             "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-            "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-            "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
+            "listeners=PLAINTEXT://127.0.0.1:"
+                + port
+                + ",CONTROLLER://127.0.0.1:"
+                + controllerPort
+                + (scram == null ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort),
+            "advertised.listeners=PLAINTEXT://127.0.0.1:"
+                + port
+                + (scram == null ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort),
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                + ",SASL_PLAINTEXT:SASL_PLAINTEXT",
+            scram == null ? "" : "sasl.enabled.mechanisms=" + ScramUser.MECHANISM,
+            scram == null
+                ? ""
+                : "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config="
+                    + "org.apache.kafka.common.security.scram.ScramLoginModule required;",
             "log.dirs=" + logs,
             "num.partitions=1",
             // A single node: every internal topic has one replica.
@@ -217,7 +304,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
             JvmProcess.currentClasspath(),
             jvmOptions(),
             "kafka.tools.StorageTool",
-            List.of("format", "-t", clusterId, "-c", configFile().toString()))) {
+            formatArguments())) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (format.isAlive() && System.nanoTime() < deadline) {
         sleep(100);
@@ -230,6 +317,24 @@ public final class LocalKafkaBroker implements AutoCloseable {
             "formatting Kafka storage failed:\n" + format.logTail(4000));
       }
     }
+  }
+
+  private List<String> formatArguments() {
+    List<String> args =
+        new ArrayList<>(List.of("format", "-t", clusterId, "-c", configFile().toString()));
+    if (scram != null) {
+      // KRaft: SCRAM credentials are written into the metadata log when the storage is formatted.
+      args.addAll(
+          List.of(
+              "--add-scram",
+              ScramUser.MECHANISM
+                  + "=[name="
+                  + scram.name()
+                  + ",password="
+                  + scram.password()
+                  + "]"));
+    }
+    return args;
   }
 
   private void launch() {
@@ -247,7 +352,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
   private void awaitReady(long t0) {
     long deadline = t0 + START_TIMEOUT.toNanos();
-    Properties props = adminProps(bootstrapServers());
+    Properties props = adminProps(KafkaClientProperties.bootstrap(bootstrapServers()));
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
     try (Admin admin = Admin.create(props)) {

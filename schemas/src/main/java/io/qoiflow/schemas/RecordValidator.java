@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Out-of-contract checks on decoded records. Returns null for a valid record, or a {@link
@@ -17,6 +18,13 @@ import java.util.List;
  */
 public final class RecordValidator implements Serializable {
   private static final long serialVersionUID = 1L;
+
+  /**
+   * The rig ids the job accepts (frames and questions): 1 to 64 of ASCII letters, digits, dot,
+   * underscore and hyphen. Rig ids reach Kafka keys, transactional state, metric labels and the
+   * dashboard; this bound keeps markup and control characters out of all of them.
+   */
+  public static final Pattern RIG_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   /** Why a record is out of contract. */
   public record Rejection(String reasonCode, String message) {}
@@ -41,6 +49,10 @@ public final class RecordValidator implements Serializable {
     }
     if (f.getRigId() == null || f.getRigId().isBlank()) {
       return new Rejection(RejectReason.BAD_FIELD, "empty rigId");
+    }
+    Rejection rig = checkRigId(f.getRigId());
+    if (rig != null) {
+      return rig;
     }
     Modality m = f.getModality();
     if (!contract.expects(m)) {
@@ -120,7 +132,21 @@ public final class RecordValidator implements Serializable {
         || q.getText().isBlank()) {
       return new Rejection(RejectReason.BAD_FIELD, "question without rigId or text");
     }
-    return null;
+    return checkRigId(q.getRigId());
+  }
+
+  /** Null when the rig id matches {@link #RIG_ID}; the message never echoes the raw id. */
+  private static Rejection checkRigId(String rigId) {
+    if (RIG_ID.matcher(rigId).matches()) {
+      return null;
+    }
+    return new Rejection(
+        RejectReason.BAD_RIG_ID,
+        "rigId of "
+            + rigId.length()
+            + " chars does not match "
+            + RIG_ID.pattern()
+            + " (markup, spaces and control characters are refused)");
   }
 
   private Rejection checkTime(long t, long nowMs) {

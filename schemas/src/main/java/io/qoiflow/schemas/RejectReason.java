@@ -15,6 +15,13 @@ public final class RejectReason {
   public static final String FUTURE_TIMESTAMP = "future-timestamp";
   public static final String NEGATIVE_TIMESTAMP = "negative-timestamp";
   public static final String BAD_FIELD = "bad-field";
+
+  /**
+   * A rig id outside {@link RecordValidator#RIG_ID}: rig ids travel into keys, metric labels and
+   * the dashboard, so anything but a short plain identifier (markup, quotes, spaces) is refused.
+   */
+  public static final String BAD_RIG_ID = "bad-rig-id";
+
   public static final String DUPLICATE = "duplicate";
   public static final String LATE = "late";
   public static final String LATE_QUESTION = "late-question";

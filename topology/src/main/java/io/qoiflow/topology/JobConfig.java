@@ -5,8 +5,13 @@ import io.qoiflow.operators.functions.JoinConfig;
 import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.patterns.BudgetThresholds;
 import io.qoiflow.records.Modality;
+import io.qoiflow.schemas.KafkaClientProperties;
 import java.io.Serializable;
 import java.util.EnumSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.util.ParameterTool;
 
 /**
@@ -38,7 +43,8 @@ public record JobConfig(
     int maxPayloadBytes,
     long maxFutureSkewMs,
     boolean bounded,
-    String qaModelDir)
+    String qaModelDir,
+    KafkaClientProperties kafka)
     implements Serializable {
 
   public static JobConfig fromArgs(String[] args) {
@@ -46,15 +52,50 @@ public record JobConfig(
   }
 
   /**
-   * Reads every key the job knows from {@code p}; afterwards {@link
-   * ParameterTool#getUnrequestedParameters()} holds the keys it does not know (the compose test
-   * checks there are none).
+   * Reads every key the job knows from {@code p} and fails with {@link IllegalArgumentException},
+   * naming the unknown keys and listing the valid ones, when {@code p} holds any other key: a
+   * misspelled argument ({@code --checkpoint-intervall-ms}) must not silently leave a default in
+   * place.
    */
   public static JobConfig fromParameters(ParameterTool p) {
+    JobConfig config = read(p);
+    Set<String> unknown = new TreeSet<>(p.getUnrequestedParameters());
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException(
+          "unknown job argument"
+              + (unknown.size() > 1 ? "s " : " ")
+              + String.join(", ", unknown.stream().map(k -> "--" + k).toList())
+              + "; valid: "
+              + String.join(" ", validKeys().stream().map(k -> "--" + k).toList()));
+    }
+    return config;
+  }
+
+  // A key, not the "--kafka." prefix of client properties.
+  private static final Pattern USAGE_KEY = Pattern.compile("--([a-z][a-z0-9-]*+)(?!\\.)");
+
+  /** The keys {@link #usage()} documents: one list for the help text and the error message. */
+  public static Set<String> validKeys() {
+    Set<String> keys = new TreeSet<>();
+    Matcher m = USAGE_KEY.matcher(usage());
+    while (m.find()) {
+      keys.add(m.group(1));
+    }
+    return keys;
+  }
+
+  private static JobConfig read(ParameterTool p) {
     BudgetLevels defaults = BudgetLevels.defaults();
     JoinConfig join = JoinConfig.defaults();
+    KafkaClientProperties kafka = KafkaClientProperties.fromArguments(p.toMap());
+    // Mark the Kafka keys as read: they are known, whatever the property.
+    p.get("bootstrap");
+    p.get(KafkaClientProperties.FILE);
+    p.toMap().keySet().stream()
+        .filter(k -> k.startsWith(KafkaClientProperties.PREFIX))
+        .forEach(p::get);
     return new JobConfig(
-        p.getRequired("bootstrap"),
+        kafka.bootstrapServers(),
         p.get("group-id", "qoiflow"),
         p.get("pool-id", "pool-0"),
         p.getRequired("model"),
@@ -85,7 +126,8 @@ public record JobConfig(
         p.getInt("max-payload-bytes", 1 << 20),
         p.getLong("max-future-skew-ms", 60_000),
         p.getBoolean("bounded", false),
-        p.get("qa-model", null));
+        p.get("qa-model", null),
+        kafka);
   }
 
   /**
@@ -106,7 +148,10 @@ public record JobConfig(
     return String.join(
         "\n",
         "QoIFlow job arguments:",
-        "  --bootstrap HOST:PORT        Kafka bootstrap servers (required)",
+        "  --bootstrap HOST:PORT        Kafka bootstrap servers (required here or below)",
+        "  --kafka-properties FILE      Kafka client properties file (security.protocol, sasl.*,",
+        "                               ssl.*, ...) for every source and sink",
+        "  --kafka.PROPERTY VALUE       one Kafka client property, over the file's",
         "  --model DIR                  model folder with manifest.json (required)",
         "  --provider cpu|cuda|auto     ONNX Runtime execution provider (auto)",
         "  --policy NAME                admn|universal|ae|naive|static|full (universal)",

@@ -16,6 +16,7 @@ import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -144,7 +145,9 @@ public final class KafkaIo {
             .setProperty("isolation.level", "read_committed")
             .setProperty("max.partition.fetch.bytes", String.valueOf(8 << 20))
             .setProperty("partition.discovery.interval.ms", "10000")
-            .setProperty("commit.offsets.on.checkpoint", "true");
+            .setProperty("commit.offsets.on.checkpoint", "true")
+            // The user's client properties (security, SASL, SSL, tuning) over the defaults above.
+            .setProperties(config.kafka().toProperties());
     if (config.bounded()) {
       b.setBounded(OffsetsInitializer.latest());
     }
@@ -169,8 +172,17 @@ public final class KafkaIo {
                 .build())
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + name)
-        .setProperty("transaction.timeout.ms", "600000")
-        .setProperty("max.request.size", String.valueOf(8 << 20))
+        .setKafkaProducerConfig(
+            // The user's client properties over the defaults: a broker whose
+            // transaction.max.timeout.ms is below 10 min needs --kafka.transaction.timeout.ms.
+            config
+                .kafka()
+                .over(
+                    Map.of(
+                        "transaction.timeout.ms",
+                        "600000",
+                        "max.request.size",
+                        String.valueOf(8 << 20))))
         .build();
   }
 

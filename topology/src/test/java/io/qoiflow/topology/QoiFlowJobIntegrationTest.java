@@ -33,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole job on a Flink MiniCluster against a real Kafka broker process, with the real engine
@@ -210,6 +211,57 @@ class QoiFlowJobIntegrationTest {
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("sustained-high-utilisation", 0.67),
             org.assertj.core.groups.Tuple.tuple("throttle-then-hot", 0.5));
+  }
+
+  /**
+   * The job's sources and sinks on a SCRAM-SHA-256 listener, configured by {@code --kafka.*}
+   * arguments alone: the telemetry scenario's budget decisions arrive as on a plain broker. (The
+   * test's own producer and reader use the broker's PLAINTEXT listener.)
+   */
+  @Test
+  void theJobRunsOnASaslScramListener(@TempDir Path tmp) throws Exception {
+    broker.close();
+    broker = LocalKafkaBroker.start(tmp.resolve("kafka"), LocalKafkaBroker.ScramUser.generate());
+    broker.createTopics(Topics.all(2));
+    long t0 = Instant.now().toEpochMilli() - 60_000;
+    SingleObjectSerde<Telemetry> serde = SingleObjectSerde.forClass(Telemetry.class);
+    try (KafkaProducer<byte[], byte[]> producer = BrokerIo.producer(broker.bootstrapServers())) {
+      for (int s = 0; s < 3; s++) {
+        Telemetry t = telemetry(t0 + s * 1000L, 0.97, false, 70);
+        producer.send(
+            BrokerIo.record(
+                Topics.TELEMETRY, "pool-0", t.getTime().toEpochMilli(), serde.encode(t)));
+      }
+      producer.flush();
+    }
+    // Only --kafka.* arguments: bootstrap.servers is the SCRAM listener's port.
+    List<String> args = new ArrayList<>();
+    broker
+        .scramClientProperties(broker.scramUser())
+        .asMap()
+        .forEach((k, v) -> args.addAll(List.of("--kafka." + k, v)));
+    args.addAll(
+        List.of(
+            "--model", model.toString(),
+            "--group-id", "scram-group",
+            "--transactional-id-prefix", "scram-group",
+            "--bounded", "true",
+            "--checkpoint-interval-ms", "1000",
+            "--max-future-skew-ms", String.valueOf(Long.MAX_VALUE / 4),
+            "--initial-budget", "1.0"));
+    JobConfig config = JobConfig.fromArgs(args.toArray(String[]::new));
+    assertThat(config.bootstrap()).isNotEqualTo(broker.bootstrapServers());
+    assertThat(config.kafka().asMap())
+        .containsEntry("security.protocol", "SASL_PLAINTEXT")
+        .containsEntry("sasl.mechanism", "SCRAM-SHA-256");
+
+    runJob(config);
+
+    List<BudgetDecision> decisions =
+        BrokerIo.readAll(broker.bootstrapServers(), Topics.BUDGET, BudgetDecision.class);
+    assertThat(decisions)
+        .extracting(BudgetDecision::getReason, BudgetDecision::getBudgetFraction)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("sustained-high-utilisation", 0.67));
   }
 
   private static Telemetry telemetry(long t, double util, boolean throttled, double temp) {

@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code qoiflow replay}: publishes a live scenario of K rigs to Kafka. */
@@ -21,8 +22,7 @@ import picocli.CommandLine.Option;
       "(simulator/scenarios/*.yaml; docs/SIMULATOR.md)."
     })
 public final class ReplayCommand implements Callable<Integer> {
-  @Option(names = "--bootstrap", required = true, description = "Kafka bootstrap servers.")
-  String bootstrap;
+  @Mixin KafkaOptions kafka;
 
   @Option(names = "--scenario", required = true, description = "Scenario YAML file.")
   Path scenario;
@@ -87,7 +87,7 @@ public final class ReplayCommand implements Callable<Integer> {
             duplicates != null ? duplicates : f.duplicates(),
             malformed != null ? malformed : f.malformed());
     s = s.withOverrides(rigs, rate, duration, faults);
-    Properties props = ReplayPublisher.producerProperties(bootstrap);
+    Properties props = ReplayPublisher.producerProperties(kafka.properties());
     long start =
         startTime != null
             ? startTime

@@ -5,6 +5,7 @@ import io.qoiflow.records.QaPair;
 import io.qoiflow.records.QaQuestion;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.records.Telemetry;
+import io.qoiflow.schemas.KafkaClientProperties;
 import io.qoiflow.schemas.SensorContract;
 import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
@@ -124,11 +125,17 @@ public final class ReplayPublisher {
 
   /** Producer settings for replaying into Kafka: a little linger, room for the largest frames. */
   public static Properties producerProperties(String bootstrap) {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024);
-    return props;
+    return producerProperties(KafkaClientProperties.bootstrap(bootstrap));
+  }
+
+  /** The same defaults with the user's client properties over them. */
+  public static Properties producerProperties(KafkaClientProperties kafka) {
+    return kafka.over(
+        Map.of(
+            ProducerConfig.LINGER_MS_CONFIG,
+            "5",
+            ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+            String.valueOf(4 * 1024 * 1024)));
   }
 
   public static String rigId(int r) {
