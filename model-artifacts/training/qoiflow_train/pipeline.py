@@ -39,6 +39,7 @@ from .train import (
     alloc_outcomes,
     apply_stats,
     cls_cache,
+    controller_loss_table,
     frame_stats,
     pretrain_ae,
     train_expected,
@@ -112,6 +113,7 @@ def run(
             val=val.take(torch.arange(min(len(val), preset.eval_samples))),
             eval_every=preset.eval_every,
             metrics_log=metrics_log,
+            time_budget_s=preset.stage1_budget_s,
         )
         torch.save(model.state_dict(), run_dir / "stage1.pt")
         info["stage1"] = r
@@ -130,6 +132,8 @@ def run(
         f"outcomes: {len(counts)} allocations x {len(labelled)} training + {len(val)} "
         f"validation samples in {time.time() - t0:.0f}s"
     )
+    table = controller_loss_table(lab_out)
+    del lab_out
     static = choose_static(val_out, counts, fam_l, cfg.total_layers)
     info["static"] = {str(p): v for p, v in static.items()}
     log("static (S*, validation): " + "; ".join(f"{p}% {v}" for p, v in static.items()))
@@ -164,7 +168,7 @@ def run(
                 train_expected(
                     c,
                     labelled,
-                    lab_out["loss"][:, cols],
+                    table[:, cols],
                     preset.universal_steps if variant != "admn" else preset.ctrl_steps,
                     batch=preset.batch,
                     warmup=preset.corr_warmup,

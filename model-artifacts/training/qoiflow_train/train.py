@@ -207,11 +207,13 @@ def train_stage1(
     val: Arrays | None = None,
     eval_every: int = 0,
     metrics_log=None,
+    time_budget_s: float = 0.0,
 ) -> dict:
     """depth_draw: fraction of batches with a uniform layer count per modality (sample_layers).
     val, eval_every, metrics_log: every eval_every steps, per-modality error/accuracy at a few
     depths on `val` and on as many training samples (modality_metrics), appended as JSON lines
-    to the file metrics_log."""
+    to the file metrics_log. time_budget_s > 0: after 100 steps the step count is cut to what
+    fits the budget at the measured pace (the schedules follow the new count)."""
     import json
 
     rng = np.random.default_rng(seed)
@@ -219,7 +221,13 @@ def train_stage1(
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
     t0, hist, layers_run, evals = time.time(), [], 0, []
-    for step in range(steps):
+    planned = steps
+    step = 0
+    while step < steps:
+        if time_budget_s > 0 and step == 100:
+            pace = (time.time() - t0) / 100 * 1.1  # + evaluation and slack
+            steps = max(200, min(steps, int(100 + (time_budget_s - (time.time() - t0)) / pace)))
+            log_line(log, f"stage1: {steps} of {planned} planned steps fit the time budget")
         cosine_lr(opt, step, steps, lr)
         b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
         p = layerdrop_rate(step, steps)
@@ -269,8 +277,10 @@ def train_stage1(
                 f"stage1 val @{step + 1} (cm/acc% at {lm} layers): "
                 + ", ".join(f"{m} {v[m][lm][0]:.0f}/{100 * v[m][lm][1]:.0f}" for m in v),
             )
+        step += 1
     model.eval()
     return {
+        "planned_steps": planned,
         "evals": evals,
         "steps": steps,
         "batch": batch,
@@ -335,12 +345,13 @@ def per_sample_loss(mean, cov, logits, xy, cls, unit_cm: float, cls_weight: floa
 
 @torch.no_grad()
 def alloc_outcomes(model: ADMN, cache, data: Arrays, counts, rows: int = 8192) -> dict:
-    """Per sample and allocation (counts (K,M), >= 1 each): task loss, error (cm), class hit.
-    -> {"loss": (N,K) f32, "err": (N,K) f32, "hit": (N,K) bool}."""
+    """Per sample and allocation (counts (K,M), >= 1 each): task loss, error (cm), class
+    cross-entropy and hit. -> {"loss", "err", "ce": (N,K) f32, "hit": (N,K) bool}."""
     n, k_all = len(data), counts.shape[0]
     out = {
         "loss": torch.zeros(n, k_all),
         "err": torch.zeros(n, k_all),
+        "ce": torch.zeros(n, k_all),
         "hit": torch.zeros(n, k_all, dtype=torch.bool),
     }
     u = model.cfg.cov_unit_cm
@@ -363,6 +374,9 @@ def alloc_outcomes(model: ADMN, cache, data: Arrays, counts, rows: int = 8192) -
             out["loss"][idx, a : a + gg] = loss.reshape(nn_, gg)
             out["err"][idx, a : a + gg] = (mean - xy_r).norm(dim=1).reshape(nn_, gg)
             out["hit"][idx, a : a + gg] = (logits.argmax(1) == cl_r).reshape(nn_, gg)
+            out["ce"][idx, a : a + gg] = F.cross_entropy(logits, cl_r, reduction="none").reshape(
+                nn_, gg
+            )
     return out
 
 
@@ -375,6 +389,12 @@ def best_allocations(model, data: Arrays, pct: int, chunk: int = 500) -> torch.T
     best = counts_mask(counts, model.cfg.layers_per_modality)[res["loss"].argmin(1)]
     p = data.present.bool()[:, :, None].expand(-1, -1, model.cfg.layers_per_modality)
     return best & p.reshape(len(data), -1)
+
+
+def controller_loss_table(outcomes: dict, cls_weight: float = 0.5) -> torch.Tensor:
+    """What the controllers minimise per sample and allocation: the localization error in
+    10 cm units (the metric every target is stated in) + cls_weight x class cross-entropy."""
+    return outcomes["err"] / 10.0 + cls_weight * outcomes["ce"]
 
 
 def train_expected(
