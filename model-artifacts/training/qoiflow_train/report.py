@@ -128,6 +128,26 @@ def write_report(results, manifest, info, docs: Path, log=print):
             f"{r['condition_oracle_vs_s_star']:.3f} | {r['per_sample_oracle_cm']:.1f} | "
             f"{r['per_sample_oracle_vs_s_star']:.3f} |"
         )
+    before = Path(__file__).resolve().parents[3] / "docs" / "headroom-admn-sim-v1.json"
+    if before.exists():
+        import json
+
+        b = json.loads(before.read_text())
+        lines += [
+            "",
+            f"Before (model `{b['model']}`, {b['world']}; {b['mix']}; `{b['command']}`):",
+            "",
+            "| budget | S* | S* (cm) | condition oracle (cm) | / S* | per-sample oracle (cm) "
+            "| / S* |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for p, r in b["headroom"].items():
+            lines.append(
+                f"| {p}% | {' '.join(str(v) for v in r['s_star'].values())} | "
+                f"{r['s_star_cm']:.1f} | {r['condition_oracle_cm']:.1f} | "
+                f"{r['condition_oracle_vs_s_star']:.3f} | {r['per_sample_oracle_cm']:.1f} | "
+                f"{r['per_sample_oracle_vs_s_star']:.3f} |"
+            )
     lines += [
         "",
         "`static` policy (manifest `policies.static.allocations_by_budget`, S* per budget "
