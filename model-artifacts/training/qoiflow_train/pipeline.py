@@ -249,8 +249,13 @@ def main(argv=None):
         help="results markdown (default docs/ADMN_RESULTS.md for --config full, none otherwise)",
     )
     ap.add_argument("--fresh", action="store_true", help="retrain even if checkpoints exist")
+    ap.add_argument(
+        "--stage1-minutes", type=float, default=None, help="override the preset's stage-1 budget"
+    )
     a = ap.parse_args(argv)
     preset = PRESETS[a.config]
+    if a.stage1_minutes is not None:
+        preset.stage1_budget_s = 60.0 * a.stage1_minutes
     if a.name:
         preset.model_name = a.name
     run_dir = Path(a.run_dir) if a.run_dir else REPO / ".data" / "runs" / a.config

@@ -279,3 +279,29 @@ def test_cached_evaluation_equals_running_the_selected_layers():
     mean, _, probs = model.forward_selected(data.frames, data.present, mask)
     assert torch.allclose(r["err"], (mean - data.xy).norm(dim=1), atol=1e-3)
     assert torch.equal(r["hit"], (probs.argmax(1) == data.cls).float())
+
+
+def test_headroom_picks_per_condition_on_validation_and_scores_on_test():
+    from qoiflow_train.headroom import headroom
+    from qoiflow_train.model import alloc_family
+
+    counts, fam_l = alloc_family((25,), TINY)
+    k = counts.shape[0]
+    assert k >= 2
+
+    def outcomes(n_a, n_b):
+        err = torch.full((n_a + n_b, k), 100.0)
+        err[:n_a, 0] = 10.0  # condition a: allocation 0 is best
+        err[n_a:, 1] = 20.0  # condition b: allocation 1 is best
+        err[n_a:, 0] = 60.0
+        return {"err": err}
+
+    cond = lambda n_a, n_b: [("a",)] * n_a + [("b",)] * n_b  # noqa: E731
+    r = headroom(
+        outcomes(30, 10), outcomes(20, 20), cond(30, 10), cond(20, 20), counts, fam_l, (25,), TINY
+    )["25"]
+    # S* on validation = allocation 0 (mean 22.5 vs 77.5); on test: (20*10 + 20*60) / 40 = 35
+    assert r["s_star"] == dict(zip(MODALITIES, counts[0].tolist(), strict=True))
+    assert abs(r["s_star_cm"] - 35.0) < 1e-4
+    assert abs(r["condition_oracle_cm"] - 15.0) < 1e-4  # (20*10 + 20*20) / 40
+    assert abs(r["per_sample_oracle_cm"] - 15.0) < 1e-4
