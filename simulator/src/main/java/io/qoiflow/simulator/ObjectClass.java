@@ -6,11 +6,12 @@ import java.util.List;
  * The fixed, ordered class list of the simulated world (index = {@code classIndex} in the ground
  * truth and in every model's class list). Sizes are in cm. Pairs are deliberately alike in geometry
  * (sizes differ by less than the per-object size jitter of +-8%), so that range sensors tell the
- * four groups apart but hardly the two members of a pair: car/van (reddish boxes, black vs white
- * roof), truck/bus (bluish long boxes, grey cab vs yellow window stripe), motorcycle/bicycle (thin
- * greenish boxes), pedestrian/robot (cylinders; skin and blue trousers vs grey with a yellow top
- * light). The members of a pair differ in colour (camera), sound (audio), radar cross-section and
- * micro-Doppler (mmWave) and a little in reflectivity (LiDAR intensity).
+ * four groups apart but hardly the two members of a pair: car/van (red with a black roof vs
+ * orange-yellow with a white roof), truck/bus (blue with a grey cab vs teal with a yellow window
+ * stripe), motorcycle/bicycle (dark green with a black lower half vs lime with a white one),
+ * pedestrian/robot (cylinders; skin and blue trousers vs grey with a yellow top light). The members
+ * of a pair differ in colour (camera, the class sensor), sound (audio), radar cross-section and
+ * micro-Doppler (mmWave), and hardly in LiDAR reflectivity.
  */
 public enum ObjectClass {
   CAR(
@@ -25,7 +26,7 @@ public enum ObjectClass {
       Accent.ROOF,
       5.0,
       0.15,
-      0.55,
+      0.56,
       Sound.ENGINE,
       110,
       new double[] {1, .5, .33, .25, .2, .17, .14, .12},
@@ -38,12 +39,12 @@ public enum ObjectClass {
       113,
       55,
       54,
-      rgb(215, 80, 45),
+      rgb(235, 150, 35),
       rgb(230, 230, 225),
       Accent.ROOF,
       7.0,
       0.15,
-      0.6,
+      0.58,
       Sound.ENGINE,
       125,
       new double[] {1, .15, .6, .1, .4, .08, .25, .05},
@@ -61,7 +62,7 @@ public enum ObjectClass {
       Accent.CAB,
       10.0,
       0.15,
-      0.7,
+      0.67,
       Sound.ENGINE,
       70,
       new double[] {.6, 1, .5, .8, .3, .5, .2, .3, .15, .2},
@@ -74,12 +75,12 @@ public enum ObjectClass {
       158,
       60,
       75,
-      rgb(40, 125, 190),
+      rgb(30, 165, 165),
       rgb(240, 200, 60),
       Accent.STRIPE,
       11.0,
       0.15,
-      0.65,
+      0.66,
       Sound.ENGINE,
       85,
       new double[] {1, .9, .85, .8, .75, .7, .65, .6, .55, .5, .45, .4},
@@ -92,12 +93,12 @@ public enum ObjectClass {
       90,
       26,
       55,
-      rgb(40, 150, 60),
+      rgb(35, 110, 45),
       rgb(25, 25, 25),
       Accent.LOWER,
       0.0,
       0.6,
-      0.4,
+      0.37,
       Sound.ENGINE_PULSED,
       190,
       new double[] {1, .8, .2, .6, .15, .4, .1, .25},
@@ -110,12 +111,12 @@ public enum ObjectClass {
       88,
       20,
       52,
-      rgb(70, 180, 95),
+      rgb(160, 205, 60),
       rgb(225, 225, 225),
       Accent.LOWER,
       -6.0,
       1.0,
-      0.33,
+      0.35,
       Sound.CLICKS,
       0,
       new double[] {},
@@ -133,7 +134,7 @@ public enum ObjectClass {
       Accent.LOWER,
       -3.0,
       1.6,
-      0.3,
+      0.36,
       Sound.STEPS,
       0,
       new double[] {},
@@ -151,7 +152,7 @@ public enum ObjectClass {
       Accent.TOP,
       2.0,
       0.1,
-      0.45,
+      0.39,
       Sound.WHINE,
       420,
       new double[] {1, 0, .6, 0, .3},

@@ -12,15 +12,19 @@ public final class Rig {
   public static final double RIG_Y = -600.0;
 
   /**
-   * Camera and depth share a mast on the rig at (0, -500) cm, 450 cm high, pitched down 45 deg
-   * (aimed at (0, -50)), 70 deg field of view: the whole arena is in view.
+   * The camera is on a pole behind the arena at (0, -500) cm, 1000 cm high, aimed at the arena
+   * centre (pitched down 63.4 deg), 40 deg field of view: the whole arena fills the image at 15-23
+   * cm per pixel (surveillance-style view; the sides of objects are still visible).
    */
   public static final double CAM_Y = -500.0;
 
-  public static final double CAM_H = 450.0;
-  public static final double CAM_PITCH = Math.toRadians(45);
+  public static final double CAM_H = 1000.0;
+  public static final double CAM_PITCH = Math.atan2(CAM_H, 0 - CAM_Y);
   public static final int IMG = 48;
-  public static final double CAM_FOCAL_PX = (IMG / 2.0) / Math.tan(Math.toRadians(35));
+  public static final double CAM_FOCAL_PX = (IMG / 2.0) / Math.tan(Math.toRadians(20));
+
+  /** The depth camera stands on the rig at (0, -600) cm, this high, looking level along +y. */
+  public static final double DEPTH_CAM_H = 150.0;
 
   /** Depth camera maximum range (cm); farther surfaces give no return (0). */
   public static final double DEPTH_MAX_CM = 1200.0;

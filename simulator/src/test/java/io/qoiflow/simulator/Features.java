@@ -3,6 +3,7 @@ package io.qoiflow.simulator;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
+import io.qoiflow.simulator.render.CameraDepthRenderer;
 import java.util.Arrays;
 
 /**
@@ -93,23 +94,17 @@ final class Features {
     double[] z = new double[n * n];
     double[] dcm = new double[n * n];
     double nearest = Double.POSITIVE_INFINITY;
-    double fwdY = Math.cos(Rig.CAM_PITCH);
-    double fwdZ = -Math.sin(Rig.CAM_PITCH);
-    double upY = Math.sin(Rig.CAM_PITCH);
-    double upZ = Math.cos(Rig.CAM_PITCH);
     for (int i = 0; i < n; i++) {
+      double dz = CameraDepthRenderer.depthRayTanElevation(i);
       for (int j = 0; j < n; j++) {
         int p = i * n + j;
         if (v[p] == 0) {
           z[p] = -1;
           continue;
         }
-        double b = -(i + 0.5 - n / 2.0) / Rig.CAM_FOCAL_PX;
-        double dz = fwdZ + b * upZ;
-        double dy = fwdY + b * upY;
         double d = v[p] / 10.0;
-        z[p] = Rig.CAM_H + d * dz;
-        dcm[p] = Rig.CAM_Y + d * dy - Rig.RIG_Y;
+        z[p] = Rig.DEPTH_CAM_H + d * dz;
+        dcm[p] = Math.hypot(d, d * CameraDepthRenderer.depthRayTanAzimuth(j));
         if (z[p] > 10 && dcm[p] < nearest) {
           nearest = dcm[p];
         }
@@ -120,7 +115,7 @@ final class Features {
     double maxZ = 0;
     for (int p = 0; p < n * n; p++) {
       if (z[p] > 10 && dcm[p] < nearest + 80) {
-        double w = (v[p] / 10.0) * (v[p] / 10.0) / 1e5;
+        double w = (v[p] / 10.0) * (v[p] / 10.0) / 1e5; // pixel area grows with distance^2
         int bin = Math.min(9, (int) (z[p] / 20));
         f[bin] += w;
         area += w;

@@ -35,6 +35,10 @@ class ReplayPublisherTest {
       assertThat(s.telemetry().levels()).isNotEmpty();
       assertThat(s.durationS()).isPositive();
     }
+    // A YAML segment may hold a per-sample mix of alternatives.
+    Scenario storm = Scenario.load(Path.of("scenarios", "sensor-storm.yaml"));
+    assertThat(storm.specAt(90).alternatives()).isEqualTo(4);
+    assertThat(storm.specAt(10).isClean()).isTrue();
   }
 
   @Test

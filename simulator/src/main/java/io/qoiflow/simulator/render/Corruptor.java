@@ -104,12 +104,17 @@ public final class Corruptor {
   public void depth(CorruptionType type, double level, float[] mm, int n, SplittableRandom r) {
     switch (type) {
       case NOISE -> {
-        double sigma = 800 * level;
+        // Strong ambient light / multipath: large range noise, lost pixels, and spurious returns
+        // at random depths where nothing was seen (so silhouettes against the sky blur away too).
+        double sigma = 1500 * level;
         for (int i = 0; i < n * n; i++) {
           if (mm[i] == 0) {
+            if (r.nextDouble() < 0.5 * level) {
+              mm[i] = (float) Math.rint(500 + 11500 * r.nextDouble());
+            }
             continue;
           }
-          if (r.nextDouble() < 0.15 * level) {
+          if (r.nextDouble() < 0.3 * level) {
             mm[i] = 0;
             continue;
           }

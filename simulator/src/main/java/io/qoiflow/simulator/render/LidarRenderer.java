@@ -35,6 +35,16 @@ public final class LidarRenderer {
     }
   }
 
+  /** Range noise sigma = RANGE_SIGMA0_CM + RANGE_SIGMA_REL * range. */
+  static final double RANGE_SIGMA0_CM = 1.5;
+
+  static final double RANGE_SIGMA_REL = 0.004;
+
+  /** A return is kept with probability min(1, received / RETURN_THRESHOLD). */
+  static final double RETURN_THRESHOLD = 0.1;
+
+  static final double RETURN_FLAT_CM = 600;
+
   private final Raycaster.Hit hit = new Raycaster.Hit();
   private final double[] tBest = new double[B * A];
   private final int[] objBest = new int[B * A];
@@ -75,7 +85,8 @@ public final class LidarRenderer {
             double cosInc = Math.abs(hit.nx * DX[p] + hit.ny * DY[p] + hit.nz * DZ[p]);
             double refl = o.cls.reflectivity;
             if (Raycaster.accent(o, hit)) {
-              refl = Math.min(1.0, refl * 1.35 + 0.1);
+              // Paint barely matters at the laser's infrared wavelength: accents differ a little.
+              refl = Math.min(1.0, refl * 1.15);
             }
             intensityBest[p] = refl * (0.35 + 0.65 * cosInc);
           }
@@ -85,14 +96,20 @@ public final class LidarRenderer {
     int plane = B * A;
     for (int p = 0; p < plane; p++) {
       double t = tBest[p];
-      if (t >= Rig.LIDAR_MAX_CM) {
+      // Returned power ~ intensity / range^2 (flat up to 6 m): dark or grazing surfaces far away
+      // lose their returns, the way real LiDARs drop black cars and distant floor.
+      double received =
+          intensityBest[p] * Math.pow(RETURN_FLAT_CM / Math.max(t, RETURN_FLAT_CM), 2);
+      if (t >= Rig.LIDAR_MAX_CM || noise.nextDouble() * RETURN_THRESHOLD > received) {
         out[p] = 0f;
         out[plane + p] = 0f;
         continue;
       }
-      double rangeM = (t + 1.5 * Rng.gauss(noise)) / 100.0;
+      // Range noise grows with range (weaker returns time less precisely).
+      double sigmaCm = RANGE_SIGMA0_CM + RANGE_SIGMA_REL * t;
+      double rangeM = (t + sigmaCm * Rng.gauss(noise)) / 100.0;
       double inten = intensityBest[p] * (1.0 - 0.25 * t / Rig.LIDAR_MAX_CM);
-      inten += 0.015 * Rng.gauss(noise);
+      inten += 0.04 * Rng.gauss(noise);
       out[p] = (float) rangeM;
       out[plane + p] = (float) Math.max(0, Math.min(1, inten));
     }
