@@ -212,7 +212,7 @@ def train_stage1(
     """depth_draw: fraction of batches with a uniform layer count per modality (sample_layers).
     val, eval_every, metrics_log: every eval_every steps, per-modality error/accuracy at a few
     depths on `val` and on as many training samples (modality_metrics), appended as JSON lines
-    to the file metrics_log. time_budget_s > 0: after 100 steps the step count is cut to what
+    to the file metrics_log. time_budget_s > 0: after 200 steps the step count is cut to what
     fits the budget at the measured pace (the schedules follow the new count)."""
     import json
 
@@ -225,8 +225,11 @@ def train_stage1(
     step = 0
     while step < steps:
         if time_budget_s > 0 and step == 100:
-            pace = (time.time() - t0) / 100 * 1.1  # + evaluation and slack
-            steps = max(200, min(steps, int(100 + (time_budget_s - (time.time() - t0)) / pace)))
+            t100 = time.time()
+        if time_budget_s > 0 and step == 200:
+            # pace of steps 100-200 (the first ones run slower), + evaluation and slack
+            pace = (time.time() - t100) / 100 * 1.1
+            steps = max(300, min(steps, int(200 + (time_budget_s - (time.time() - t0)) / pace)))
             log_line(log, f"stage1: {steps} of {planned} planned steps fit the time budget")
         cosine_lr(opt, step, steps, lr)
         b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
