@@ -104,7 +104,7 @@ PRESETS = {
         modality_drop=0.1,
         cls_weight=2.0,
         stage1_steps=5000,
-        stage1_budget_s=1800,
+        stage1_budget_s=1560,
         eval_every=800,
         eval_samples=150,
     ),

@@ -212,8 +212,9 @@ def train_stage1(
     """depth_draw: fraction of batches with a uniform layer count per modality (sample_layers).
     val, eval_every, metrics_log: every eval_every steps, per-modality error/accuracy at a few
     depths on `val` and on as many training samples (modality_metrics), appended as JSON lines
-    to the file metrics_log. time_budget_s > 0: after 200 steps the step count is cut to what
-    fits the budget at the measured pace (the schedules follow the new count)."""
+    to the file metrics_log. time_budget_s > 0: from step 200 on, every 100 steps the step
+    count is cut to what fits the budget at the pace of the last 100 steps (the schedules
+    follow the new count)."""
     import json
 
     rng = np.random.default_rng(seed)
@@ -221,16 +222,19 @@ def train_stage1(
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
     t0, hist, layers_run, evals = time.time(), [], 0, []
-    planned = steps
+    planned, t_last = steps, time.time()
     step = 0
     while step < steps:
-        if time_budget_s > 0 and step == 100:
-            t100 = time.time()
-        if time_budget_s > 0 and step == 200:
-            # pace of steps 100-200 (the first ones run slower), + evaluation and slack
-            pace = (time.time() - t100) / 100 * 1.1
-            steps = max(300, min(steps, int(200 + (time_budget_s - (time.time() - t0)) / pace)))
-            log_line(log, f"stage1: {steps} of {planned} planned steps fit the time budget")
+        if time_budget_s > 0 and step % 100 == 0 and step >= 100:
+            # re-plan every 100 steps from the pace of the last 100 (the machine is shared and
+            # its load changes); the count only shrinks, the schedules follow it
+            if step >= 200:
+                pace = (time.time() - t_last) / 100 * 1.1  # + evaluation and slack
+                fit = int(step + (time_budget_s - (time.time() - t0)) / pace)
+                if fit < steps:
+                    steps = max(step + 50, fit)
+                    log_line(log, f"stage1: {steps} of {planned} planned steps fit the budget")
+            t_last = time.time()
         cosine_lr(opt, step, steps, lr)
         b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
         p = layerdrop_rate(step, steps)
