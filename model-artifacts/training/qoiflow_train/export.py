@@ -23,8 +23,10 @@ from .model import (
     Controller,
     budget_layers,
     full_mask,
+    load_weights,
     naive_mask,
     select_topk,
+    static_mask,
 )
 
 OPSET = 17
@@ -179,10 +181,14 @@ class OrtEngine:
         mf = self.manifest
         lm, L = mf["layers_per_modality"], mf["budgets"][str(pct)]
         pt = torch.as_tensor(present)
-        if policy == "full":
+        if policy == "full" or (policy == "static" and pct == 100):
             return full_mask(pt, lm).numpy(), None
         if policy == "naive":
             return naive_mask(pt, L, lm).numpy(), None
+        if policy == "static":
+            return static_mask(
+                pt, mf["policies"]["static"]["allocations_by_budget"][str(pct)], lm
+            ).numpy(), None
         logits, qoi = self.controller_outputs(policy, pct, frames, present)
         return select_topk(torch.as_tensor(logits), pt, L).numpy(), (logits, qoi)
 
@@ -219,8 +225,10 @@ def export_model(
     metrics: dict | None = None,
     save_torch_state: bool = True,
     log=print,
+    static: dict | None = None,
 ) -> dict:
     """controllers: {"admn": {25: ctrl, 33: ctrl, ...}, "ae": ctrl, "universal": ctrl}.
+    static: the `static` policy, {pct: {modality: layer count}} (S*, evenly spread layers).
     fixture: {"frames": {m: (S,C,H,W) np.float32}, "present": (S,M) np.float32} raw inputs."""
     cfg: ADMNConfig = model.cfg
     out_dir = Path(out_dir)
@@ -324,6 +332,13 @@ def export_model(
         "naive": {"graph": None, "budget_input": False},
         "full": {"graph": None, "budget_input": False},
     }
+    if static:
+        policies["static"] = {
+            "allocations_by_budget": {
+                str(p): {m: int(static[p][m]) for m in MODALITIES} for p in sorted(static)
+            },
+            "budget_input": False,
+        }
     ctrl_flops = {}
     for variant, c in controllers.items():
         if isinstance(c, dict):
@@ -391,6 +406,7 @@ def export_model(
                     "qoi_from_logits": c.qoi_from_logits,
                     "budget_token": c.budget_tok is not None,
                     "qoi_logit_bias": c.qoi_bias is not None,
+                    "family_pcts": list(c.family_pcts) if c.family_pcts else None,
                 }
                 for k, c in ctrl_keys.items()
             },
@@ -434,10 +450,12 @@ def write_fixtures(out_dir, model, ctrl_keys, manifest, frames, present) -> dict
             L = manifest["budgets"][str(pct)]
             case = {"policy": policy, "budget_pct": pct, "budget_layers": L}
             with torch.no_grad():
-                if policy == "full":
+                if policy == "full" or (policy == "static" and pct == 100):
                     mask = full_mask(pt, lm)
                 elif policy == "naive":
                     mask = naive_mask(pt, L, lm)
+                elif policy == "static":
+                    mask = static_mask(pt, pol["allocations_by_budget"][str(pct)], lm)
                 else:
                     key = (
                         pol["graphs_by_budget"][str(pct)]
@@ -511,12 +529,15 @@ def load_torch(folder: Path):
     folder = Path(folder)
     mf = json.loads((folder / "manifest.json").read_text())
     cfg = ADMNConfig.from_dict(mf["config"])
-    state = torch.load(folder / mf["torch_state"]["file"], weights_only=True)
+    state = load_weights(folder / mf["torch_state"]["file"])
     model = ADMN(cfg)
     model.load_state_dict(state["model"])
     model.eval()
     ctrls = {}
     for key, flags in mf["torch_state"]["controllers"].items():
+        flags = dict(flags)
+        if flags.get("family_pcts"):
+            flags["family_pcts"] = tuple(flags["family_pcts"])
         c = Controller(cfg, **flags)
         c.load_state_dict(state[key])
         ctrls[key] = c.eval()

@@ -8,6 +8,7 @@ depth mm, ...); every normalisation happens inside the modules, so the exported 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -15,14 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-MODALITIES = ("camera", "depth", "mmwave", "lidar", "audio")
-SHAPES = {
-    "camera": (3, 48, 48),
-    "depth": (1, 48, 48),
-    "mmwave": (2, 32, 32),
-    "lidar": (2, 16, 128),
-    "audio": (2, 32, 48),
-}
+# the one table of modalities and frame shapes: the simulator's reader (the sensor contract)
+from .data import MODALITIES, SHAPES  # noqa: E402
 
 
 @dataclass
@@ -40,6 +35,9 @@ class ADMNConfig:
     # every backbone must learn on its own instead of the fusion leaning on the easiest sensor
     aux_heads: bool = False
     cov_unit_cm: float = 10.0  # covariance is predicted in (10 cm)^2 units, then scaled
+    # embed: a strided 3x3 conv (GELU) before the patchify conv, so small targets (a few pixels)
+    # are seen at full resolution; False = a single patchify conv (admn-sim-v1)
+    conv_stem: bool = False
     shapes: dict = field(default_factory=lambda: dict(SHAPES))
     # backbone patch (ph, pw) per modality -> tokens = (H/ph)*(W/pw) + 1 CLS
     patches: dict = field(
@@ -166,13 +164,23 @@ def sincos_positions(n: int, dim: int) -> torch.Tensor:  # (n, dim)
 # backbone: embed graph + Lm layer graphs per modality
 # ----------------------------------------------------------------------------------------------
 class Embed(nn.Module):
-    """frames (B,C,H,W) raw -> tokens (B,T,D): normalise, patchify (conv), CLS, positions."""
+    """frames (B,C,H,W) raw -> tokens (B,T,D): normalise, patchify (conv, or a conv stem),
+    CLS, positions."""
 
     def __init__(self, cfg: ADMNConfig, m: str):
         super().__init__()
         c, h, w = cfg.shapes[m]
         self.norm = Normalize(c)
-        self.patch = nn.Conv2d(c, cfg.dim, kernel_size=cfg.patches[m], stride=cfg.patches[m])
+        ph, pw = cfg.patches[m]
+        if cfg.conv_stem:  # 3x3 stride 2 at full resolution, then patches of (ph/2, pw/2)
+            half = (ph // 2, pw // 2)
+            self.patch = nn.Sequential(
+                nn.Conv2d(c, cfg.dim // 2, 3, stride=2, padding=1),
+                nn.GELU(),
+                nn.Conv2d(cfg.dim // 2, cfg.dim, kernel_size=half, stride=half),
+            )
+        else:
+            self.patch = nn.Conv2d(c, cfg.dim, kernel_size=(ph, pw), stride=(ph, pw))
         self.cls = nn.Parameter(torch.zeros(1, 1, cfg.dim))
         self.pos = nn.Parameter(0.02 * torch.randn(1, cfg.tokens(m), cfg.dim))
 
@@ -368,7 +376,14 @@ class Controller(nn.Module):
     modality's optional-layer logits.
     qoi_logit_bias (stage-2 experiment, docs/TRAINING.md; off in the committed recipe): the layer
     logits get a learned linear term in the per-modality corruption estimates (1 - qoi, gradient
-    stopped), a direct path from QoI to the allocation; same graph inputs and outputs."""
+    stopped), a direct path from QoI to the allocation; same graph inputs and outputs.
+    family_pcts (admn-sim-v2): the head scores a family of allocations instead of layers -- every
+    split of the budget(s) into per-modality layer counts >= 1, evenly spread layers
+    (`alloc_family`); training minimises the expected loss under softmax(alloc_logits). The graph
+    picks the argmax allocation and emits layer_logits = 2 * its layer mask + the layers'
+    marginal probabilities, so the engine's top-k (layer 0 forced) selects exactly its layers
+    (the marginals only order the rest when a modality is missing). With a budget input the
+    family is the union over family_pcts, and the budget picks the largest family level <= it."""
 
     def __init__(
         self,
@@ -377,6 +392,7 @@ class Controller(nn.Module):
         qoi_from_logits: bool = False,
         budget_token: bool = True,
         qoi_logit_bias: bool = False,
+        family_pcts: tuple | None = None,
     ):
         super().__init__()
         self.cfg, self.budget_input, self.qoi_from_logits = cfg, budget_input, qoi_from_logits
@@ -391,9 +407,15 @@ class Controller(nn.Module):
         self.blocks = nn.ModuleList(Block(d, cfg.ctrl_heads, 2) for _ in range(cfg.ctrl_depth))
         self.out_norm = nn.LayerNorm(d)
         hin = d + (1 if budget_input else 0)
-        self.head = nn.Sequential(
-            nn.Linear(hin, 2 * d), nn.GELU(), nn.Linear(2 * d, cfg.total_layers)
-        )
+        self.family_pcts = tuple(family_pcts) if family_pcts else None
+        n_out = cfg.total_layers
+        if self.family_pcts:
+            counts, fam_l = alloc_family(self.family_pcts, cfg)
+            self.register_buffer("fam_mask", counts_mask(counts, cfg.layers_per_modality).float())
+            self.register_buffer("fam_l", fam_l.float())
+            self.register_buffer("fam_levels", torch.unique(fam_l).float())
+            n_out = counts.shape[0]
+        self.head = nn.Sequential(nn.Linear(hin, 2 * d), nn.GELU(), nn.Linear(2 * d, n_out))
         self.qoi_head = nn.Linear(d, 1)
         self.qoi_bias = None
         if qoi_logit_bias:
@@ -413,7 +435,33 @@ class Controller(nn.Module):
             h = blk(h)
         return self.out_norm(h)
 
+    def alloc_logits(self, h, budget=None):
+        """(B,K) scores of the family's allocations; with a budget input, the allocations of
+        other budget levels get -1e4."""
+        z = h[:, 0]
+        if self.budget_input:
+            z = torch.cat([z, budget], dim=1)
+        a = self.head(z)
+        if self.budget_input and self.fam_levels.numel() > 1:
+            total = float(self.cfg.total_layers)
+            L = torch.floor(budget * total + 0.5).clamp_min(float(len(MODALITIES)))  # (B,1)
+            lv = torch.where(self.fam_levels[None] <= L, self.fam_levels[None], 0.0).max(1).values
+            lv = torch.where(lv > 0, lv, self.fam_levels.min())  # below every level: the smallest
+            a = a + ((self.fam_l[None] == lv[:, None]).float() - 1.0) * 1e4
+        return a
+
     def heads(self, h, budget=None):
+        if self.family_pcts:
+            a = self.alloc_logits(h, budget)
+            chosen = self.fam_mask[a.argmax(1)]  # (B, M*Lm) 0/1
+            marginal = a.softmax(1) @ self.fam_mask  # (B, M*Lm) in [0,1]
+            logits = 2.0 * chosen + marginal
+            lm = self.cfg.layers_per_modality
+            if self.qoi_from_logits:
+                qoi = marginal.reshape(-1, len(MODALITIES), lm)[:, :, 1:].mean(-1)
+            else:
+                qoi = torch.sigmoid(self.qoi_head(h[:, 1:])).squeeze(-1)
+            return logits, qoi
         z = h[:, 0]
         if self.budget_input:
             z = torch.cat([z, budget], dim=1)
@@ -457,6 +505,35 @@ class AEDecoder(nn.Module):
 # ----------------------------------------------------------------------------------------------
 # layer selection (identical to docs/MODEL_FORMAT.md and the Java engine)
 # ----------------------------------------------------------------------------------------------
+def spread(k: int, lm: int) -> list:
+    """k of lm layer indices, evenly spread from the first to the last (naive, static, family)."""
+    return [0] if k == 1 else [int(math.floor(t * (lm - 1) / (k - 1) + 0.5)) for t in range(k)]
+
+
+def alloc_family(pcts, cfg: ADMNConfig):
+    """Every split of each budget into per-modality layer counts (>= 1 each, <= Lm) ->
+    counts (K,M) long, budget layers (K,) long; ordered by budget, then lexicographically."""
+    lm, rows, ls = cfg.layers_per_modality, [], []
+    for pct in pcts:
+        L = budget_layers(pct, cfg.total_layers)
+        for c in itertools.product(range(1, lm + 1), repeat=len(MODALITIES)):
+            if sum(c) == L:
+                rows.append(c)
+                ls.append(L)
+    return torch.tensor(rows, dtype=torch.long), torch.tensor(ls, dtype=torch.long)
+
+
+def counts_mask(counts, lm: int):
+    """counts (K,M) -> (K, M*Lm) bool, evenly spread layers per modality (0 = none)."""
+    out = torch.zeros(counts.shape[0], counts.shape[1] * lm, dtype=torch.bool)
+    for r, row in enumerate(counts.tolist()):
+        for i, k in enumerate(row):
+            if k > 0:
+                for li in spread(k, lm):
+                    out[r, i * lm + li] = True
+    return out
+
+
 def budget_layers(pct_or_fraction: float, total: int, n_mod: int = len(MODALITIES)) -> int:
     f = pct_or_fraction / 100.0 if pct_or_fraction > 1.0 else pct_or_fraction
     return max(n_mod, int(math.floor(f * total + 0.5)))
@@ -534,13 +611,23 @@ def naive_mask(present, L: int, lm: int):
             k = min(lm, base + (1 if j < extra else 0))
             if k <= 0:
                 continue
-            idx = (
-                [0] if k == 1 else [int(math.floor(t * (lm - 1) / (k - 1) + 0.5)) for t in range(k)]
-            )
-            for li in idx:
+            for li in spread(k, lm):
                 out[r, i * lm + li] = True
     return out
 
 
+def static_mask(present, counts: dict, lm: int):
+    """The `static` policy: fixed per-modality layer counts (evenly spread) for every present
+    modality, whatever the input (manifest `allocations_by_budget`). (B, M*Lm) bool."""
+    row = counts_mask(torch.tensor([[counts[m] for m in MODALITIES]]), lm)
+    p = present.bool()[:, :, None].expand(-1, -1, lm).reshape(present.shape[0], -1)
+    return row.expand(present.shape[0], -1) & p
+
+
 def full_mask(present, lm: int):
     return present.bool()[:, :, None].expand(-1, -1, lm).reshape(present.shape[0], -1).clone()
+
+
+def load_weights(path) -> dict:
+    """The one loader of saved PyTorch weights (a state dict, or a dict of them)."""
+    return torch.load(path, map_location="cpu", weights_only=True)

@@ -24,7 +24,9 @@ import torch.nn as nn
 from tokenizers import Tokenizer
 from torch.utils.flop_counter import FlopCounterMode
 
+from qoiflow_train.data import SHAPES, WIRE_DTYPES
 from qoiflow_train.export import export_onnx
+from qoiflow_train.model import load_weights
 from qoiflow_train.mpnp import (
     EOS,
     MAX_NEW_TOKENS,
@@ -41,9 +43,7 @@ from qoiflow_train.mpnp import (
 )
 from qoiflow_train.mpnp_train import USES_LORA
 
-INPUT_SHAPES = {"camera": (3, 48, 48), "lidar": (2, 16, 128)}
-# Wire dtypes of SensorFrame (docs/MODEL_FORMAT.md: manifest inputs repeat the wire contract).
-WIRE_DTYPES = {"camera": "uint8", "lidar": "float32"}
+INPUT_SHAPES = {m: SHAPES[m] for m in QA_MODALITIES}
 # Policy defaults (Java reads them from the manifest): the camera is used while the ADMN
 # controller's camera QoI is at least this; N = ceil(budget fraction * L), at least 1.
 CAMERA_QOI_THRESHOLD = 0.5
@@ -55,7 +55,7 @@ def sha256(p: Path) -> str:
 
 
 def load_model(folder: Path):
-    st = torch.load(folder / "torch_state.pt", map_location="cpu", weights_only=True)
+    st = load_weights(folder / "torch_state.pt")
     cfg = MpnpConfig(**st["config"])
     lm = MpnpLM(cfg)
     lm.load_state_dict(st["lm"])

@@ -151,7 +151,7 @@ def plot_layers(runs: dict[str, dict], path: Path, budget_pct: int):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--qoiflow", default=str(ROOT / "qoiflow"), help="the qoiflow launcher")
-    ap.add_argument("--model", type=Path, default=ROOT / "model-artifacts" / "admn-sim-v1")
+    ap.add_argument("--model", type=Path, default=ROOT / "model-artifacts" / "admn-sim-v2")
     ap.add_argument("--samples", type=int, default=400)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--layers-budget", type=int, default=33, help="budget %% of the layers plot")

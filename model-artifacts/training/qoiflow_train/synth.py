@@ -12,39 +12,44 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .model import MODALITIES, SHAPES
+from .data import CORRUPTION_TYPES, MODALITIES, SHAPES
 
 CLASS_NAMES = ("person", "robot", "cart", "drone")
 
 
-def parse_spec(spec: str, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def parse_spec(spec: str, n: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The simulator's SPEC grammar: `clean`, `random`, or `mod:type:lo-hi,...` / `mod:off`.
-    Returns corruption levels (n,5) and present (n,5); the type is ignored here."""
+    Returns corruption levels (n,5), present (n,5) and type indices (n,5) (CORRUPTION_TYPES);
+    every type is rendered as Gaussian noise here."""
     level = np.zeros((n, 5), np.float32)
     present = np.ones((n, 5), bool)
+    ctype = np.zeros((n, 5), np.int64)
     if spec == "random":
         level = (rng.uniform(0, 1, size=(n, 5)) * (rng.uniform(size=(n, 5)) < 0.5)).astype(
             np.float32
         )
-        return level, present
+        ctype[level > 0] = CORRUPTION_TYPES.index("noise")
+        return level, present, ctype
     if spec == "clean":
-        return level, present
+        return level, present, ctype
     for part in spec.split(","):
         bits = part.split(":")
         i = MODALITIES.index(bits[0])
         if bits[1] == "off":
             present[:, i] = False
+            ctype[:, i] = CORRUPTION_TYPES.index("off")
             continue
         lo, hi = (float(v) for v in bits[2].split("-")) if len(bits) > 2 else (0.5, 1.0)
         level[:, i] = rng.uniform(lo, hi, size=n)
-    return level, present
+        ctype[:, i] = CORRUPTION_TYPES.index(bits[1])
+    return level, present, ctype
 
 
 def make_dataset(n: int, seed: int, spec: str = "random", num_classes: int = 4):
     rng = np.random.default_rng(seed)
     xy = rng.uniform(-280, 280, size=(n, 2)).astype(np.float32)
     cls = rng.integers(0, num_classes, size=n).astype(np.int64)
-    level, present = parse_spec(spec, n, rng)
+    level, present, ctype = parse_spec(spec, n, rng)
     u = (xy[:, 0] + 300) / 600  # 0..1
     v = (xy[:, 1] + 300) / 600
     frames = {}
@@ -84,6 +89,6 @@ def make_dataset(n: int, seed: int, spec: str = "random", num_classes: int = 4):
         target_xy=xy,
         target_class=cls,
         corruption_level=level,
-        corruption_type=(level > 0).astype(np.int64),
+        corruption_type=ctype,
         class_names=CLASS_NAMES,
     )

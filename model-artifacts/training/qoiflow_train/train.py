@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -17,10 +16,11 @@ from .model import (
     ADMNConfig,
     AEDecoder,
     Controller,
+    alloc_family,
     budget_layers,
-    forced_and_candidates,
-    gumbel_topk_st,
+    counts_mask,
     loc_loss,
+    spread,
 )
 
 
@@ -112,9 +112,11 @@ def drop_modalities(b: Arrays, rng: np.random.Generator, p: float) -> Arrays:
     return Arrays(frames, present, b.xy, b.cls, b.level, b.ctype)
 
 
-def task_loss(mean, cov, logits, b: Arrays, unit_cm: float, nll_weight: float = 1.0):
+def task_loss(
+    mean, cov, logits, b: Arrays, unit_cm: float, nll_weight: float = 1.0, cls_weight: float = 1.0
+):
     loc = loc_loss(mean, cov, b.xy, unit_cm=unit_cm, nll_weight=nll_weight)
-    return loc + F.cross_entropy(logits, b.cls)
+    return loc + cls_weight * F.cross_entropy(logits, b.cls)
 
 
 def cosine_lr(opt, step, steps, base, warmup=50):
@@ -137,15 +139,55 @@ def layerdrop_rate(step: int, steps: int, final: float = 0.2) -> float:
     return 0.0 if f < 0.2 else (final / 2 if f < 0.5 else final)
 
 
-def sample_layers(cfg: ADMNConfig, rng, p: float, full_drop: float) -> dict:
-    """Per modality for this batch: only layer 0 with prob full_drop, else each other layer
-    kept with prob 1-p. Layer 0 is always kept (it is always on at inference)."""
+def sample_layers(cfg: ADMNConfig, rng, p: float, full_drop: float, depth_draw: float = 0.0):
+    """Per modality for this batch: with prob depth_draw a layer count k uniform in 1..Lm with
+    evenly spread layers (what the static/controller allocations run, so every depth is
+    trained); else only layer 0 with prob full_drop, else each other layer kept with prob 1-p.
+    Layer 0 is always kept (it is always on at inference)."""
     out = {}
+    lm = cfg.layers_per_modality
+    deep = rng.uniform() < depth_draw  # one draw per batch: all modalities at random depths
     for m in MODALITIES:
-        if rng.uniform() < full_drop:
+        if deep:
+            out[m] = spread(int(rng.integers(1, lm + 1)), lm)
+        elif rng.uniform() < full_drop:
             out[m] = [0]
         else:
-            out[m] = [0] + [i for i in range(1, cfg.layers_per_modality) if rng.uniform() >= p]
+            out[m] = [0] + [i for i in range(1, lm) if rng.uniform() >= p]
+    return out
+
+
+@torch.no_grad()
+def modality_metrics(model: ADMN, data: Arrays, depths=None) -> dict:
+    """Per modality alone (and all together): localization error (cm) and class accuracy at
+    k evenly spread layers per used modality, k in depths (default 1, Lm/2, Lm)."""
+    lm = model.cfg.layers_per_modality
+    depths = depths or sorted({1, lm // 2, lm})
+    was = model.training
+    model.eval()
+    out = {}
+    for only in [*MODALITIES, "all"]:
+        keep = torch.ones_like(data.present)
+        if only != "all":
+            keep = torch.zeros_like(data.present)
+            keep[:, MODALITIES.index(only)] = 1
+        present = data.present * keep
+        ok = present.sum(1) > 0
+        pres = present[ok]
+        frames = {
+            m: data.frames[m][ok] * pres[:, i, None, None, None] for i, m in enumerate(MODALITIES)
+        }
+        row = {}
+        for k in depths:
+            mean, _, logits = model.forward_layers(
+                frames, pres, {m: spread(k, lm) for m in MODALITIES}
+            )[:3]
+            row[k] = (
+                float((mean - data.xy[ok]).norm(dim=1).mean()),
+                float((logits.argmax(1) == data.cls[ok]).float().mean()),
+            )
+        out[only] = row
+    model.train(was)
     return out
 
 
@@ -160,28 +202,56 @@ def train_stage1(
     full_drop: float = 0.1,
     modality_drop: float = 0.0,
     aux_weight: float = 0.3,
+    depth_draw: float = 0.0,
+    cls_weight: float = 1.0,
+    val: Arrays | None = None,
+    eval_every: int = 0,
+    metrics_log=None,
+    time_budget_s: float = 0.0,
 ) -> dict:
+    """depth_draw: fraction of batches with a uniform layer count per modality (sample_layers).
+    val, eval_every, metrics_log: every eval_every steps, per-modality error/accuracy at a few
+    depths on `val` and on as many training samples (modality_metrics), appended as JSON lines
+    to the file metrics_log. time_budget_s > 0: from step 200 on, every 100 steps the step
+    count is cut to what fits the budget at the pace of the last 100 steps (the schedules
+    follow the new count)."""
+    import json
+
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.05)
-    t0, hist, layers_run = time.time(), [], 0
-    for step in range(steps):
+    t0, hist, layers_run, evals = time.time(), [], 0, []
+    planned, t_last = steps, time.time()
+    step = 0
+    while step < steps:
+        if time_budget_s > 0 and step % 100 == 0 and step >= 100:
+            # re-plan every 100 steps from the pace of the last 100 (the machine is shared and
+            # its load changes); the count only shrinks, the schedules follow it
+            if step >= 200:
+                pace = (time.time() - t_last) / 100 * 1.1  # + evaluation and slack
+                fit = int(step + (time_budget_s - (time.time() - t0)) / pace)
+                if fit < steps:
+                    steps = max(step + 50, fit)
+                    log_line(log, f"stage1: {steps} of {planned} planned steps fit the budget")
+            t_last = time.time()
         cosine_lr(opt, step, steps, lr)
         b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
         p = layerdrop_rate(step, steps)
-        layers = sample_layers(model.cfg, rng, p, full_drop if step >= steps // 10 else 0.0)
+        layers = sample_layers(
+            model.cfg, rng, p, full_drop if step >= steps // 10 else 0.0, depth_draw
+        )
         layers_run += sum(len(v) for v in layers.values())
         out = model.forward_layers(b.frames, b.present, layers)
         mean, cov, logits = out[:3]
         nll_w = min(1.0, step / max(1.0, 0.1 * steps))  # NLL ramped in over the first 10%
-        loss = task_loss(mean, cov, logits, b, model.cfg.cov_unit_cm, nll_w)
+        loss = task_loss(mean, cov, logits, b, model.cfg.cov_unit_cm, nll_w, cls_weight)
         if len(out) > 3:  # unimodal auxiliary heads: distance (10 cm units) + CE, present only
             for i, m in enumerate(MODALITIES):
                 am, al = out[3][m]
                 w = b.present[:, i]
                 d = (am - b.xy).norm(dim=1) / model.cfg.cov_unit_cm
-                ce = F.cross_entropy(al, b.cls, reduction="none")
+                ce = cls_weight * F.cross_entropy(al, b.cls, reduction="none")
                 loss = loss + aux_weight * ((d + ce) * w).sum() / w.sum().clamp_min(1.0)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -195,8 +265,30 @@ def train_stage1(
                 f"stage1 step {step + 1}/{steps} p={p:.2f} loss {np.mean(hist[-50:]):.3f} "
                 f"err {err:.1f}cm {time.time() - t0:.0f}s",
             )
+        if val is not None and eval_every and ((step + 1) % eval_every == 0 or step == steps - 1):
+            tr = data.take(torch.arange(min(len(data), len(val))))
+            rec = {
+                "step": step + 1,
+                "seconds": time.time() - t0,
+                "train": modality_metrics(model, tr),
+                "val": modality_metrics(model, val),
+            }
+            evals.append(rec)
+            if metrics_log is not None:
+                with open(metrics_log, "a") as f:
+                    f.write(json.dumps(rec) + "\n")
+            v = rec["val"]
+            lm = model.cfg.layers_per_modality
+            log_line(
+                log,
+                f"stage1 val @{step + 1} (cm/acc% at {lm} layers): "
+                + ", ".join(f"{m} {v[m][lm][0]:.0f}/{100 * v[m][lm][1]:.0f}" for m in v),
+            )
+        step += 1
     model.eval()
     return {
+        "planned_steps": planned,
+        "evals": evals,
         "steps": steps,
         "batch": batch,
         "seconds": time.time() - t0,
@@ -214,13 +306,6 @@ def freeze(module):
     module.eval()
 
 
-def sample_budget(rng, n, lo, hi, total):
-    """Per-sample budget fractions uniform in [lo, hi] -> (fractions (n,1), layer counts (n,))."""
-    f = torch.as_tensor(rng.uniform(lo, hi, size=(n, 1)), dtype=torch.float32)
-    L = torch.tensor([budget_layers(float(x), total) for x in f[:, 0]])
-    return f, L
-
-
 def corruption_loss(qoi, b: Arrays):
     """L1 between qoi and 1 - corruption level on present modalities (the paper's L_corr)."""
     target = 1.0 - b.level
@@ -228,182 +313,165 @@ def corruption_loss(qoi, b: Arrays):
     return ((qoi - target).abs() * w).sum() / w.sum().clamp_min(1.0)
 
 
-def train_controller(
-    model: ADMN,
-    ctrl: Controller,
-    data: Arrays,
-    steps: int,
-    mode: str,
-    budget_pct: float | None = None,
-    budget_range=(0.2, 0.72),
-    batch: int = 32,
-    lr: float = 2e-3,
-    corr_weight: float = 1.0,
-    corr_warmup: int = 0,
-    seed: int = 0,
-    log=None,
-    modality_drop: float = 0.0,
-    name: str = "",
-    gumbel_noise: float = 0.1,
-    relax: str = "softmax",
-) -> dict:
-    """mode: 'admn' (fixed budget, corruption head supervised), 'universal' (sampled budgets,
-    corruption head supervised), 'ae_head' (sampled budgets, only the logit head trained, no
-    corruption labels). corr_warmup: steps of corruption-only training first (no backbone).
-    gumbel_noise, relax: see `gumbel_topk_st` (defaults: the committed recipe)."""
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    freeze(model)
-    total = model.cfg.total_layers
-    if mode == "ae_head":
-        params = list(ctrl.head.parameters())
-    else:
-        params = [p for p in ctrl.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    ctrl.train()
-    t0, hist = time.time(), []
-    supervised = mode in ("admn", "universal")
-    for step in range(corr_warmup if supervised else 0):
-        cosine_lr(opt, step, corr_warmup, lr, warmup=20)
-        b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
-        budget = None
-        if ctrl.budget_input:
-            budget, _ = sample_budget(rng, batch, *budget_range, total)
-        _, qoi = ctrl(b.frames, b.present, budget)
-        loss = corruption_loss(qoi, b)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if (step + 1) % 100 == 0:
-            log_line(
-                log,
-                f"ctrl {name} corr-warmup {step + 1}/{corr_warmup} L1 {float(loss.detach()):.3f}",
-            )
-    for step in range(steps):
-        cosine_lr(opt, step, steps, lr, warmup=20)
-        b = drop_modalities(data.take(rng.integers(0, len(data), batch)), rng, modality_drop)
-        if mode == "admn":
-            budget, L = None, budget_layers(budget_pct, total)
-        else:
-            budget, L = sample_budget(rng, batch, *budget_range, total)
-        if mode == "ae_head":
-            with torch.no_grad():
-                h = ctrl.encode(b.frames, b.present, None)
-            logits, qoi = ctrl.heads(h, budget)
-        else:
-            logits, qoi = ctrl(b.frames, b.present, budget if ctrl.budget_input else None)
-        mask = gumbel_topk_st(logits, b.present, L, noise=gumbel_noise, relax=relax)
-        mean, cov, cls_logits = model.forward_masked(b.frames, b.present, mask)
-        loss = task_loss(mean, cov, cls_logits, b, model.cfg.cov_unit_cm)
-        if supervised:
-            loss = loss + corr_weight * corruption_loss(qoi, b)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        hist.append(float(loss.detach()))
-        if (step + 1) % 50 == 0 or step == steps - 1:
-            err = float((mean - b.xy).detach().norm(dim=1).mean())
-            log_line(
-                log,
-                f"ctrl {name} step {step + 1}/{steps} loss {np.mean(hist[-50:]):.3f} "
-                f"err {err:.1f}cm {time.time() - t0:.0f}s",
-            )
-    ctrl.eval()
-    return {"steps": steps, "corr_warmup": corr_warmup, "seconds": time.time() - t0}
+# ----------------------------------------------------------------------------------------------
+# allocation outcomes: the loss of every allocation of a family, per sample. A modality's CLS
+# depends only on its own layers, so the CLS of each (modality, count) is computed once
+# (`cls_cache`) and each allocation is one fusion pass. Used by the headroom tool, the
+# expected-loss controller training and the evaluation (one place).
+# ----------------------------------------------------------------------------------------------
+@torch.no_grad()
+def cls_cache(model: ADMN, data: Arrays, chunk: int = 250) -> torch.Tensor:
+    """(N, M, Lm, D): the CLS token of each modality after k = 1..Lm evenly spread layers
+    (index k-1); zeros for a missing modality."""
+    lm = model.cfg.layers_per_modality
+    out = torch.zeros(len(data), len(MODALITIES), lm, model.cfg.dim)
+    for s in range(0, len(data), chunk):
+        idx = torch.arange(s, min(len(data), s + chunk))
+        b = data.take(idx)
+        for i, m in enumerate(MODALITIES):
+            bb = model.backbones[m]
+            x0 = bb.embed(b.frames[m])
+            for k in range(1, lm + 1):
+                x = x0
+                for li in spread(k, lm):
+                    x = bb.layers[li](x)
+                out[idx, i, k - 1] = x[:, 0] * b.present[:, i : i + 1]
+    return out
 
 
-# ----------------------------------------------------------------------------------------------
-# stage 2 by per-sample targets ("distill"): see docs/TRAINING.md, "Stage 2: why the controllers
-# do not react" -- the Gumbel/straight-through loop above learns one static allocation per budget
-# ----------------------------------------------------------------------------------------------
-def _spread(k: int, lm: int) -> list:
-    """k of lm layer indices, evenly spread from the first to the last."""
-    return [0] if k == 1 else [int(math.floor(t * (lm - 1) / (k - 1) + 0.5)) for t in range(k)]
+def per_sample_loss(mean, cov, logits, xy, cls, unit_cm: float, cls_weight: float = 1.0):
+    """The task loss per sample (Gaussian NLL + 0.5 distance, 10 cm units, + CE): (B,)."""
+    d, cv = (xy - mean) / unit_cm, cov / unit_cm**2
+    det = cv[:, 0, 0] * cv[:, 1, 1] - cv[:, 0, 1] * cv[:, 1, 0]
+    maha = (d[:, 0] ** 2 * cv[:, 1, 1] + d[:, 1] ** 2 * cv[:, 0, 0]) / det
+    maha = maha - 2 * d[:, 0] * d[:, 1] * cv[:, 0, 1] / det
+    nll = 0.5 * (maha + torch.log(det))
+    dist = torch.sqrt((d**2).sum(-1) + 1e-8)
+    return nll + 0.5 * dist + cls_weight * F.cross_entropy(logits, cls, reduction="none")
+
+
+@torch.no_grad()
+def alloc_outcomes(model: ADMN, cache, data: Arrays, counts, rows: int = 8192) -> dict:
+    """Per sample and allocation (counts (K,M), >= 1 each): task loss, error (cm), class
+    cross-entropy and hit. -> {"loss", "err", "ce": (N,K) f32, "hit": (N,K) bool}."""
+    n, k_all = len(data), counts.shape[0]
+    out = {
+        "loss": torch.zeros(n, k_all),
+        "err": torch.zeros(n, k_all),
+        "ce": torch.zeros(n, k_all),
+        "hit": torch.zeros(n, k_all, dtype=torch.bool),
+    }
+    u = model.cfg.cov_unit_cm
+    ar_m = torch.arange(len(MODALITIES))
+    chunk = max(1, min(n, 1024))
+    for s in range(0, n, chunk):
+        idx = torch.arange(s, min(n, s + chunk))
+        c = cache[idx]  # (n,M,Lm,D)
+        pres, xy, cl = data.present[idx], data.xy[idx], data.cls[idx]
+        g = max(1, rows // len(idx))
+        for a in range(0, k_all, g):
+            cc = counts[a : a + g]  # (G,M)
+            tok = c[:, ar_m[None, :], cc - 1]  # (n,G,M,D)
+            nn_, gg = tok.shape[0], tok.shape[1]
+            tok = tok.reshape(nn_ * gg, len(MODALITIES), -1)
+            pres_r = pres.repeat_interleave(gg, 0)
+            xy_r, cl_r = xy.repeat_interleave(gg, 0), cl.repeat_interleave(gg, 0)
+            mean, cov, logits = model.fusion(tok, pres_r, return_logits=True)
+            loss = per_sample_loss(mean, cov, logits, xy_r, cl_r, u)
+            out["loss"][idx, a : a + gg] = loss.reshape(nn_, gg)
+            out["err"][idx, a : a + gg] = (mean - xy_r).norm(dim=1).reshape(nn_, gg)
+            out["hit"][idx, a : a + gg] = (logits.argmax(1) == cl_r).reshape(nn_, gg)
+            out["ce"][idx, a : a + gg] = F.cross_entropy(logits, cl_r, reduction="none").reshape(
+                nn_, gg
+            )
+    return out
 
 
 @torch.no_grad()
 def best_allocations(model, data: Arrays, pct: int, chunk: int = 500) -> torch.Tensor:
     """Per sample: the layer mask (evenly spread layers per modality) whose per-sample task loss
     is lowest among all per-modality counts summing to the budget. (N, M*Lm) bool."""
-    cfg, lm = model.cfg, model.cfg.layers_per_modality
-    L = budget_layers(pct, cfg.total_layers)
-    allocs = [c for c in itertools.product(range(1, lm + 1), repeat=len(MODALITIES)) if sum(c) == L]
-    out = torch.zeros(len(data), cfg.total_layers, dtype=torch.bool)
-    u = cfg.cov_unit_cm
-    for s in range(0, len(data), chunk):
-        b = data.take(torch.arange(s, min(len(data), s + chunk)))
-        cache = {}
-        for i, m in enumerate(MODALITIES):
-            bb = model.backbones[m]
-            x0 = bb.embed(b.frames[m])
-            for k in range(1, lm + 1):
-                x = x0
-                for li in _spread(k, lm):
-                    x = bb.layers[li](x)
-                cache[(m, k)] = x[:, 0] * b.present[:, i : i + 1]
-        losses = []
-        for c in allocs:
-            cls = torch.stack([cache[(m, k)] for m, k in zip(MODALITIES, c, strict=True)], 1)
-            mean, cov, logits = model.fusion(cls, b.present, return_logits=True)
-            d, cv = (b.xy - mean) / u, cov / u**2
-            det = cv[:, 0, 0] * cv[:, 1, 1] - cv[:, 0, 1] * cv[:, 1, 0]
-            maha = (d[:, 0] ** 2 * cv[:, 1, 1] + d[:, 1] ** 2 * cv[:, 0, 0]) / det
-            maha = maha - 2 * d[:, 0] * d[:, 1] * cv[:, 0, 1] / det
-            nll = 0.5 * (maha + torch.log(det))
-            dist = torch.sqrt((d**2).sum(-1) + 1e-8)
-            ce = F.cross_entropy(logits, b.cls, reduction="none")
-            losses.append(nll + 0.5 * dist + ce)
-        best = torch.stack(losses, 1).argmin(1)
-        for r, j in enumerate(best.tolist()):
-            for i, k in enumerate(allocs[j]):
-                if b.present[r, i] > 0:
-                    for li in _spread(k, lm):
-                        out[s + r, i * lm + li] = True
-    return out
+    counts, _ = alloc_family((pct,), model.cfg)
+    res = alloc_outcomes(model, cls_cache(model, data, chunk), data, counts)
+    best = counts_mask(counts, model.cfg.layers_per_modality)[res["loss"].argmin(1)]
+    p = data.present.bool()[:, :, None].expand(-1, -1, model.cfg.layers_per_modality)
+    return best & p.reshape(len(data), -1)
 
 
-def train_distilled(
+def controller_loss_table(outcomes: dict, cls_weight: float = 0.5) -> torch.Tensor:
+    """What the controllers minimise per sample and allocation: the localization error in
+    10 cm units (the metric every target is stated in) + cls_weight x class cross-entropy."""
+    return outcomes["err"] / 10.0 + cls_weight * outcomes["ce"]
+
+
+def train_expected(
     ctrl: Controller,
     data: Arrays,
-    target: torch.Tensor,
+    loss_table: torch.Tensor,
     steps: int,
     batch: int = 32,
     lr: float = 2e-3,
-    seed: int = 102,
+    seed: int = 0,
     warmup: int = 300,
+    corr_weight: float = 1.0,
     log=None,
     name: str = "",
 ) -> dict:
-    """The logit head learns the per-sample best allocations `target` (BCE on the candidate
-    layers), the corruption head its labels (L1), as in admn; no backbone in the loop.
-    warmup: steps of corruption-only training first."""
+    """Controllers trained on expected loss: the head's softmax over the allocation family
+    (ctrl.family_pcts) weights each allocation's precomputed per-sample task loss
+    (`alloc_outcomes`, loss_table (N,K) over the same family), so the minimum is the allocation
+    with the lowest expected loss given what the controller sees (the condition oracle, not a
+    noisy per-sample argmin). + the corruption L1 (not for `ae`, whose encoder is frozen and
+    label-free). With a budget input, each sample draws one of the family's budgets.
+    warmup: corruption-only steps first (supervised controllers)."""
     t0 = time.time()
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
-    lm = ctrl.cfg.layers_per_modality
+    supervised = not ctrl.qoi_from_logits
     params = [p for p in ctrl.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    levels = sorted({budget_layers(p, ctrl.cfg.total_layers) for p in ctrl.family_pcts})
+    frac = {budget_layers(p, ctrl.cfg.total_layers): p / 100.0 for p in ctrl.family_pcts}
+    # loss scale: per-sample losses differ by sample; centring per sample keeps the softmax
+    # gradient about the differences between allocations
     ctrl.train()
-    for step in range(warmup + steps):
-        cosine_lr(opt, step, warmup + steps, lr, warmup=20)
-        idx = rng.integers(0, len(data), batch)
-        b = drop_modalities(data.take(idx), rng, 0.0)
-        logits, qoi = ctrl(b.frames, b.present)
-        loss = corruption_loss(qoi, b)
-        if step >= warmup:
-            _, cand = forced_and_candidates(b.present, lm)
-            t = target[torch.as_tensor(idx)].float()
-            bce = F.binary_cross_entropy_with_logits(logits, t, reduction="none")
-            loss = loss + (bce * cand).sum() / cand.sum().clamp_min(1)
+    hist = []
+    n_warm = warmup if supervised else 0
+    for step in range(n_warm + steps):
+        cosine_lr(opt, step, n_warm + steps, lr, warmup=20)
+        idx = torch.as_tensor(rng.integers(0, len(data), batch))
+        b = data.take(idx)
+        budget = None
+        if ctrl.budget_input:
+            lv = rng.choice(levels, size=batch)
+            budget = torch.tensor([[frac[int(x)]] for x in lv], dtype=torch.float32)
+        if not supervised:
+            with torch.no_grad():
+                h = ctrl.encode(b.frames, b.present, None)
+        else:
+            h = ctrl.encode(b.frames, b.present, budget)
+        loss = torch.zeros(())
+        if supervised:
+            qoi = torch.sigmoid(ctrl.qoi_head(h[:, 1:])).squeeze(-1)
+            loss = loss + corr_weight * corruption_loss(qoi, b)
+        if step >= n_warm:
+            a = ctrl.alloc_logits(h, budget)
+            lt = loss_table[idx]
+            lt = lt - lt.min(1, keepdim=True).values
+            exp_loss = (a.softmax(1) * lt).sum(1).mean()
+            loss = loss + exp_loss
+            hist.append(float(exp_loss.detach()))
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        if (step + 1) % 300 == 0 or step == warmup + steps - 1:
-            msg = f"distill {step + 1}/{warmup + steps} loss {float(loss.detach()):.3f}"
-            log_line(log, f"ctrl {name} {msg}")
+        if (step + 1) % 300 == 0 or step == n_warm + steps - 1:
+            msg = f"expected-loss {step + 1}/{n_warm + steps}"
+            if hist:
+                msg += f" regret {np.mean(hist[-100:]):.3f}"
+            log_line(log, f"ctrl {name} {msg} {time.time() - t0:.0f}s")
     ctrl.eval()
-    return {"steps": steps, "corr_warmup": warmup, "seconds": time.time() - t0}
+    return {"steps": steps, "corr_warmup": n_warm, "seconds": time.time() - t0}
 
 
 def pretrain_ae(ctrl: Controller, data: Arrays, steps: int, batch=64, lr=2e-3, seed=0, log=None):

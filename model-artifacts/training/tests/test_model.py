@@ -157,7 +157,8 @@ def test_best_allocations_is_the_per_sample_argmin_over_spread_counts():
 
     import torch.nn.functional as F
 
-    from qoiflow_train.train import Arrays, _spread, best_allocations
+    from qoiflow_train.model import spread as _spread
+    from qoiflow_train.train import Arrays, best_allocations
 
     torch.manual_seed(0)
     model = ADMN(TINY).eval()
@@ -193,3 +194,114 @@ def test_best_allocations_is_the_per_sample_argmin_over_spread_counts():
     for j in range(n):
         per, mask = min(losses, key=lambda t: t[0][j])
         assert torch.equal(best[j], mask[j]), j
+
+
+def test_depth_draw_covers_every_count_with_spread_layers():
+    import numpy as np
+
+    from qoiflow_train.model import spread
+
+    rng = np.random.default_rng(0)
+    cfg = ADMNConfig()
+    draws = [sample_layers(cfg, rng, 0.2, 0.1, depth_draw=1.0) for _ in range(800)]
+    counts = np.array([len(d["lidar"]) for d in draws])
+    assert set(counts) == set(range(1, cfg.layers_per_modality + 1))
+    assert abs(counts.mean() - 4.5) < 0.3  # uniform 1..8
+    assert all(
+        d[m] == spread(len(d[m]), cfg.layers_per_modality) for d in draws for m in MODALITIES
+    )
+
+
+def test_family_controller_makes_topk_select_its_argmax_allocation():
+    from qoiflow_train.model import alloc_family, counts_mask, select_topk
+
+    lm = TINY.layers_per_modality
+    for kw, pcts in (({}, (25,)), ({"budget_input": True}, (25, 33, 50, 67))):
+        torch.manual_seed(3)
+        c = Controller(TINY, family_pcts=pcts, **kw).eval()
+        counts, fam_l = alloc_family(pcts, TINY)
+        masks = counts_mask(counts, lm)
+        for pct in pcts:
+            L = budget_layers(pct, TINY.total_layers)
+            budget = torch.full((6, 1), pct / 100.0) if kw else None
+            present = torch.ones(6, 5)
+            with torch.no_grad():
+                logits, qoi = c(frames(6, seed=pct), present, budget)
+                h = c.encode(frames(6, seed=pct), present, budget)
+                a = c.alloc_logits(h, budget)
+            best = a.argmax(1)
+            assert torch.all(fam_l[best] == L)  # the budget's own family
+            sel = select_topk(logits, present, L)
+            assert torch.equal(sel, masks[best])
+            # a missing modality: still exactly L layers among the present ones
+            present[:, 2] = 0
+            with torch.no_grad():
+                logits, _ = c(frames(6, seed=pct), present, budget)
+            assert torch.all(select_topk(logits, present, L).sum(1) == L)
+
+
+def test_static_mask_spreads_the_counts_of_present_modalities():
+    from qoiflow_train.model import spread, static_mask
+
+    lm = TINY.layers_per_modality
+    counts = {"camera": 2, "depth": 1, "mmwave": 3, "lidar": 8, "audio": 1}
+    present = torch.tensor([[1.0, 1, 1, 1, 1], [1, 0, 1, 1, 1]])
+    m = static_mask(present, counts, lm)
+    for i, mod in enumerate(MODALITIES):
+        want = torch.zeros(lm, dtype=torch.bool)
+        want[spread(counts[mod], lm)] = True
+        assert torch.equal(m[0, i * lm : (i + 1) * lm], want)
+    assert not m[1, lm : 2 * lm].any() and m[1].sum() == 14
+
+
+def test_cached_evaluation_equals_running_the_selected_layers():
+    from qoiflow_train.evaluate import eval_masks
+    from qoiflow_train.train import Arrays, cls_cache
+
+    torch.manual_seed(0)
+    model = ADMN(TINY).eval()
+    n, lm = 5, TINY.layers_per_modality
+    g = torch.Generator().manual_seed(4)
+    present = torch.ones(n, 5)
+    present[1, 3] = 0
+    data = Arrays(
+        frames(n, seed=5),
+        present,
+        torch.rand(n, 2, generator=g) * 200 - 100,
+        torch.randint(0, 3, (n,), generator=g),
+        torch.zeros(n, 5),
+        torch.zeros(n, 5, dtype=torch.long),
+    )
+    mask = torch.rand(n, 5 * lm, generator=g) < 0.5
+    mask[:, ::lm] = True
+    mask = mask & present.bool().repeat_interleave(lm, 1)
+    r = eval_masks(model, cls_cache(model, data, chunk=2), data, mask)
+    mean, _, probs = model.forward_selected(data.frames, data.present, mask)
+    assert torch.allclose(r["err"], (mean - data.xy).norm(dim=1), atol=1e-3)
+    assert torch.equal(r["hit"], (probs.argmax(1) == data.cls).float())
+
+
+def test_headroom_picks_per_condition_on_validation_and_scores_on_test():
+    from qoiflow_train.headroom import headroom
+    from qoiflow_train.model import alloc_family
+
+    counts, fam_l = alloc_family((25,), TINY)
+    k = counts.shape[0]
+    assert k >= 2
+
+    def outcomes(n_a, n_b):
+        err = torch.full((n_a + n_b, k), 100.0)
+        err[:n_a, 0] = 10.0  # condition a: allocation 0 is best
+        err[n_a:, 1] = 20.0  # condition b: allocation 1 is best
+        err[n_a:, 0] = 60.0
+        return {"err": err}
+
+    cond = lambda n_a, n_b: [("a",)] * n_a + [("b",)] * n_b  # noqa: E731
+    r = headroom(
+        outcomes(30, 10), outcomes(20, 20), cond(30, 10), cond(20, 20), counts, fam_l, (25,), TINY
+    )["25"]
+    # S* on validation = allocation 0 (mean 22.5 vs 77.5); on test: (20*10 + 20*60) / 40 = 35
+    assert r["s_star"] == dict(zip(MODALITIES, counts[0].tolist(), strict=True))
+    assert abs(r["s_star_cm"] - 35.0) < 1e-4
+    assert abs(r["condition_oracle_cm"] - 15.0) < 1e-4  # (20*10 + 20*20) / 40
+    assert abs(r["per_sample_oracle_cm"] - 15.0) < 1e-4

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from qoiflow_train.export import verify_artifact
-from qoiflow_train.pipeline import PRESETS, Preset, run
+from qoiflow_train.pipeline import run
+from qoiflow_train.recipe import PRESETS, Preset
 from qoiflow_train.train import to_arrays
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -57,7 +58,17 @@ def test_manifest_follows_contract(tiny_run):
         assert f"embed.{m}" in mf["graphs"]
         for i in range(lm):
             assert f"layer.{m}.{i}" in mf["graphs"]
-    assert set(mf["policies"]) == {"naive", "full", "admn", "ae", "universal"}
+    assert set(mf["policies"]) == {"naive", "full", "static", "admn", "ae", "universal"}
+    st = mf["policies"]["static"]
+    assert st["budget_input"] is False and set(st["allocations_by_budget"]) == {
+        "25",
+        "33",
+        "50",
+        "67",
+    }
+    for p, counts in st["allocations_by_budget"].items():
+        assert list(counts) == list(mf["modalities"])
+        assert sum(counts.values()) == mf["budgets"][p] and min(counts.values()) >= 1
     assert set(mf["policies"]["admn"]["graphs_by_budget"]) == {"25", "33", "50", "67", "100"}
     assert mf["policies"]["universal"]["budget_input"] is True
     for key, g in mf["graphs"].items():
@@ -74,7 +85,7 @@ def test_manifest_follows_contract(tiny_run):
 def test_exported_artifact_passes_parity(tiny_run):
     root, mf, _ = tiny_run
     report = verify_artifact(root / "art" / mf["name"])
-    assert report["cases"] == 25
+    assert report["cases"] == 30  # 6 policies x 5 budgets
     assert max(report["graphs"].values()) <= 1e-4 * 1000  # abs; criterion checked inside
 
 
@@ -105,16 +116,23 @@ def test_verify_detects_a_tampered_graph(tiny_run, tmp_path):
 def test_results_table_is_complete(tiny_run):
     _, _, results = tiny_run
     t = results["table"]
-    assert len(t) == 9
-    for regime, rows in t.items():
-        assert set(rows) == {"naive", "admn", "ae", "universal", "full"}, regime
+    assert list(t) == ["mix", *PRESETS["tiny"].eval_mix]
+    for group, rows in t.items():
+        assert {"naive", "static", "admn", "ae", "universal", "full"} <= set(rows), group
         for pol, row in rows.items():
+            if pol == "condition oracle":
+                assert set(row) == {"25", "33", "50"}
+                continue
             assert set(row) == {"25", "33", "50", "67", "100"}
             for p, cell in row.items():
                 assert np.isfinite(cell["err_cm"]) and 0 <= cell["acc"] <= 1
-                if pol in ("naive", "admn", "ae", "universal") and p != "100":
+                if pol in ("naive", "static", "admn", "ae", "universal") and p != "100":
                     # exactly the budget (one modality off: fewer present layers possible)
                     assert sum(cell["layers"]) <= {"25": 5, "33": 7, "50": 10, "67": 13}[p] + 1e-6
+    assert len(results["targets"]) >= 6 and all("met" in x for x in results["targets"])
+    h = results["headroom"]["25"]
+    assert h["per_sample_oracle_cm"] <= h["condition_oracle_cm"] + 1e-4
+    assert h["per_sample_oracle_cm"] <= h["s_star_cm"] + 1e-4
 
 
 @pytest.mark.skipif(not list(FIXTURES.glob("*.avro")), reason="no simulator fixture file")
