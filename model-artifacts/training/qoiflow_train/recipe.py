@@ -163,7 +163,7 @@ def simulate(out: Path, n: int, seed: int, spec: str, log=print) -> Path:
     cmd += ["--corruption", spec, "--out", str(tmp)]
     t0 = time.time()
     env = dict(os.environ)
-    if (REPO / "topology" / "target" / "runtime-classpath.txt").exists():
+    if (REPO / "app" / "target" / "runtime-classpath.txt").exists():
         env.setdefault("QOIFLOW_SKIP_BUILD", "1")  # do not rebuild on others' source edits
     subprocess.run(cmd, check=True, cwd=REPO, stdout=subprocess.DEVNULL, env=env)
     tmp.rename(out)
