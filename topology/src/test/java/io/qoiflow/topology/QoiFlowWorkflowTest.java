@@ -230,19 +230,25 @@ class QoiFlowWorkflowTest {
                   env,
                   outcomes(ValidatingDeserializer.frames(validator), ofTopic, topic),
                   Outcome.typeInfo(SensorFrame.class))
-              .assignTimestampsAndWatermarks(io.watermarks(f -> f.getCaptureTime().toEpochMilli()))
+              .assignTimestampsAndWatermarks(
+                  io.watermarks(topic, f -> f.getCaptureTime().toEpochMilli(), KafkaIo.JOIN_INPUTS))
               .name("bounded " + topic);
       frameStream = frameStream == null ? s : frameStream.union(s);
     }
     DataStream<Outcome<QaQuestion>> questions =
         bounded(env, List.<Outcome<QaQuestion>>of(), Outcome.typeInfo(QaQuestion.class))
-            .assignTimestampsAndWatermarks(io.watermarks(q -> q.getAskedTime().toEpochMilli()));
+            .assignTimestampsAndWatermarks(
+                io.watermarks(
+                    Topics.QA_QUESTIONS,
+                    q -> q.getAskedTime().toEpochMilli(),
+                    KafkaIo.JOIN_INPUTS));
     DataStream<Outcome<Telemetry>> telemetryStream =
         bounded(
                 env,
                 outcomes(ValidatingDeserializer.telemetry(validator), telemetry, Topics.TELEMETRY),
                 Outcome.typeInfo(Telemetry.class))
-            .assignTimestampsAndWatermarks(io.watermarks(t -> t.getTime().toEpochMilli()));
+            .assignTimestampsAndWatermarks(
+                io.watermarks(Topics.TELEMETRY, t -> t.getTime().toEpochMilli(), null));
     return new QoiFlowJob.Inputs(frameStream, questions, telemetryStream);
   }
 
