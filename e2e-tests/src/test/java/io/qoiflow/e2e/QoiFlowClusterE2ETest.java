@@ -843,7 +843,7 @@ class QoiFlowClusterE2ETest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // e. Overload at about twice the capacity
+  // e. Overload at about three times the capacity
 
   @Test
   @Order(6)
@@ -901,7 +901,11 @@ class QoiFlowClusterE2ETest {
             (System.currentTimeMillis() - calmStart) / 1000.0));
     startBudget = calmBudget;
     double rigsPerTick = 2;
-    double offered = 2 * capacity;
+    // Three times the probe's capacity: the CEP lowers the budget during the overload, and at the
+    // lowest budget the job runs about twice as fast as at the probe's (RELIABILITY.md: 125 vs
+    // 66 FrameSets/s), so at 2x the overload could vanish before back-pressure was sampled (seen
+    // in CI: max ratio 0.047).
+    double offered = 3 * capacity;
     int seconds = 20;
     int ticks = (int) Math.ceil(offered / rigsPerTick * seconds);
     progress(
@@ -924,17 +928,14 @@ class QoiFlowClusterE2ETest {
     try (KafkaProducer<byte[], byte[]> p = Workload.producer(broker.bootstrapServers())) {
       t0 = System.currentTimeMillis();
       Thread producer = w.produceInBackground(p, offered / rigsPerTick, failures);
-      int i = 0;
       while (producer.isAlive()
           || results.values(r -> r.getRigId().startsWith("e-")).size()
               < w.ticksSent() * rigsPerTick * 0.9) {
         rss.add(new long[] {System.currentTimeMillis() - t0, cluster.taskManagerRssMb()});
-        if (i++ % 2 == 0) {
-          cluster
-              .rest()
-              .backPressure(jobId)
-              .forEach((k, v) -> maxBackPressure.merge(k, v, Math::max));
-        }
+        cluster
+            .rest()
+            .backPressure(jobId)
+            .forEach((k, v) -> maxBackPressure.merge(k, v, Math::max));
         FlinkCluster.sleep(1_000);
         if (System.currentTimeMillis() - t0 > 300_000) {
           break;
