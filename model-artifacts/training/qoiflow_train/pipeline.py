@@ -116,6 +116,7 @@ def run(
             time_budget_s=preset.stage1_budget_s,
         )
         torch.save(model.state_dict(), run_dir / "stage1.pt")
+        (run_dir / "outcomes.pt").unlink(missing_ok=True)  # they belong to the old backbones
         info["stage1"] = r
         info["timings_s"]["stage1"] = r["seconds"]
         save_info()
@@ -125,13 +126,21 @@ def run(
     t0 = time.time()
     counts, fam_l = alloc_family(FAMILY_PCTS, cfg)
     labelled = train.take(torch.arange(min(len(train), preset.label_samples)))
-    lab_out = alloc_outcomes(model, cls_cache(model, labelled), labelled, counts)
-    val_out = alloc_outcomes(model, cls_cache(model, val), val, counts)
-    info["timings_s"]["outcomes"] = time.time() - t0
-    log(
-        f"outcomes: {len(counts)} allocations x {len(labelled)} training + {len(val)} "
-        f"validation samples in {time.time() - t0:.0f}s"
-    )
+    # Cached beside stage1.pt (the second-largest cost of the recipe); removed with it.
+    outcomes_path = run_dir / "outcomes.pt"
+    if outcomes_path.exists():
+        cached = torch.load(outcomes_path)
+        lab_out, val_out = cached["train"], cached["val"]
+        log("outcomes: reusing the cached ones")
+    else:
+        lab_out = alloc_outcomes(model, cls_cache(model, labelled), labelled, counts)
+        val_out = alloc_outcomes(model, cls_cache(model, val), val, counts)
+        torch.save({"train": lab_out, "val": val_out}, outcomes_path)
+        info["timings_s"]["outcomes"] = time.time() - t0
+        log(
+            f"outcomes: {len(counts)} allocations x {len(labelled)} training + {len(val)} "
+            f"validation samples in {time.time() - t0:.0f}s"
+        )
     table = controller_loss_table(lab_out)
     del lab_out
     static = choose_static(val_out, counts, fam_l, cfg.total_layers)
