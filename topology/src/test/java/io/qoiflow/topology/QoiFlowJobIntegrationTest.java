@@ -1,5 +1,6 @@
 package io.qoiflow.topology;
 
+import static io.qoiflow.topology.TelemetryFixtures.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qoiflow.engine.EngineSample;
@@ -262,23 +263,6 @@ class QoiFlowJobIntegrationTest {
     assertThat(decisions)
         .extracting(BudgetDecision::getReason, BudgetDecision::getBudgetFraction)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("sustained-high-utilisation", 0.67));
-  }
-
-  private static Telemetry telemetry(long t, double util, boolean throttled, double temp) {
-    return Telemetry.newBuilder()
-        .setPoolId("pool-0")
-        .setHostId("gpu-0")
-        .setTime(Instant.ofEpochMilli(t))
-        .setGpuUtilization(util)
-        .setMemoryUsedMb(1000)
-        .setMemoryTotalMb(8000)
-        .setTemperatureC(temp)
-        .setThrottled(throttled)
-        .setInferenceP50Ms(5)
-        .setInferenceP99Ms(10)
-        .setQueueDepth(0)
-        .setConsumerLag(0)
-        .build();
   }
 
   private static double error(double x, double y, LabelledSample s) {

@@ -1,5 +1,6 @@
 package io.qoiflow.topology;
 
+import static io.qoiflow.topology.TelemetryFixtures.telemetry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.groups.Tuple.tuple;
@@ -304,23 +305,6 @@ class QoiFlowWorkflowTest {
                 String.valueOf(Long.MAX_VALUE / 4)));
     args.addAll(List.of(extra));
     return JobConfig.fromArgs(args.toArray(String[]::new));
-  }
-
-  private static Telemetry telemetry(long t, double util, boolean throttled, double temp) {
-    return Telemetry.newBuilder()
-        .setPoolId("pool-0")
-        .setHostId("gpu-0")
-        .setTime(Instant.ofEpochMilli(t))
-        .setGpuUtilization(util)
-        .setMemoryUsedMb(1000)
-        .setMemoryTotalMb(8000)
-        .setTemperatureC(temp)
-        .setThrottled(throttled)
-        .setInferenceP50Ms(5)
-        .setInferenceP99Ms(10)
-        .setQueueDepth(0)
-        .setConsumerLag(0)
-        .build();
   }
 
   private static List<String> reasons(List<DeadLetter> dead) {
