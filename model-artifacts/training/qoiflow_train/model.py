@@ -616,12 +616,41 @@ def naive_mask(present, L: int, lm: int):
     return out
 
 
+def static_counts(present_row, counts: dict, lm: int) -> list:
+    """Per-modality layer counts of the `static` policy for one sample's presence (M,) bool:
+    the allocation's counts for present modalities; a missing modality's layers are re-spread
+    over the present ones in modality order, one each per round, capped at lm (docs/MODEL_FORMAT.md;
+    Java: LayerSelector.allocation). At a manifest budget the counts sum to its layers, so the
+    total never exceeds the budget."""
+    k = [max(1, min(lm, int(counts[m]))) if present_row[i] else 0 for i, m in enumerate(MODALITIES)]
+    freed = sum(
+        max(1, min(lm, int(counts[m]))) for i, m in enumerate(MODALITIES) if not present_row[i]
+    )
+    grew = True
+    while freed > 0 and grew:
+        grew = False
+        for i in range(len(MODALITIES)):
+            if freed > 0 and present_row[i] and k[i] < lm:
+                k[i] += 1
+                freed -= 1
+                grew = True
+    return k
+
+
 def static_mask(present, counts: dict, lm: int):
-    """The `static` policy: fixed per-modality layer counts (evenly spread) for every present
-    modality, whatever the input (manifest `allocations_by_budget`). (B, M*Lm) bool."""
-    row = counts_mask(torch.tensor([[counts[m] for m in MODALITIES]]), lm)
-    p = present.bool()[:, :, None].expand(-1, -1, lm).reshape(present.shape[0], -1)
-    return row.expand(present.shape[0], -1) & p
+    """The `static` policy: fixed per-modality layer counts (evenly spread) whatever the input
+    (manifest `allocations_by_budget`), a missing modality's layers re-spread over the present
+    ones (`static_counts`). (B, M*Lm) bool."""
+    pres = present.bool()
+    out = torch.zeros(pres.shape[0], len(MODALITIES) * lm, dtype=torch.bool)
+    for pattern in torch.unique(pres, dim=0):
+        rows = (pres == pattern).all(1)
+        k = static_counts(pattern.tolist(), counts, lm)
+        # counts_mask needs >= 1 per modality; missing modalities are masked out afterwards
+        row = counts_mask(torch.tensor([[max(1, c) for c in k]]), lm)
+        p = pattern[:, None].expand(-1, lm).reshape(-1)
+        out[rows] = row[0] & p
+    return out
 
 
 def full_mask(present, lm: int):

@@ -251,7 +251,12 @@ def test_static_mask_spreads_the_counts_of_present_modalities():
         want = torch.zeros(lm, dtype=torch.bool)
         want[spread(counts[mod], lm)] = True
         assert torch.equal(m[0, i * lm : (i + 1) * lm], want)
-    assert not m[1, lm : 2 * lm].any() and m[1].sum() == 14
+    # depth missing: its layer is re-spread to the first present modality with room (camera),
+    # as Java's LayerSelector.allocation does; the total stays that of the allocation
+    assert not m[1, lm : 2 * lm].any() and m[1].sum() == m[0].sum()
+    want = torch.zeros(lm, dtype=torch.bool)
+    want[spread(min(lm, counts["camera"] + 1), lm)] = True
+    assert torch.equal(m[1, :lm], want)
 
 
 def test_cached_evaluation_equals_running_the_selected_layers():

@@ -40,7 +40,7 @@ public final class BenchCommand implements Runnable {
   public static final class Engine implements Callable<Integer> {
     @Option(
         names = "--model",
-        description = "Model directory (default: model-artifacts/admn-sim-v1, else admn-smoke).")
+        description = "Model directory (default: model-artifacts/admn-sim-v2, else admn-smoke).")
     Path model;
 
     @Option(

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 public final class BenchE2eCommand implements Callable<Integer> {
   @Option(
       names = "--model",
-      description = "Model directory (default: model-artifacts/admn-sim-v1, else admn-smoke).")
+      description = "Model directory (default: model-artifacts/admn-sim-v2, else admn-smoke).")
   Path model;
 
   @Option(names = "--rigs", defaultValue = "8", description = "Rigs K (default ${DEFAULT-VALUE}).")

@@ -420,9 +420,12 @@ public final class InferenceEngine implements AutoCloseable {
         x.chosen[s] =
             switch (x.policy) {
               case FULL -> LayerSelector.full(x.present[s], lm);
+              // At 100% every policy runs every layer (the manifest's allocations stop at 67%).
               case STATIC ->
-                  LayerSelector.allocation(
-                      staticAllocation(x.budget[s]), x.present[s], x.budget[s], lm);
+                  x.budget[s] >= manifest.totalLayers()
+                      ? LayerSelector.full(x.present[s], lm)
+                      : LayerSelector.allocation(
+                          staticAllocation(x.budget[s]), x.present[s], x.budget[s], lm);
               default -> LayerSelector.naive(x.present[s], x.budget[s], lm);
             };
         x.qoi[s] = new float[m];

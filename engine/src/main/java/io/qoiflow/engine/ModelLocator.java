@@ -6,13 +6,13 @@ import java.util.Optional;
 
 /**
  * The one place that finds exported models. The default model: {@code -Dqoiflow.model.dir} when
- * set, else {@code model-artifacts/admn-sim-v1} (the trained model), else {@code
+ * set, else {@code model-artifacts/admn-sim-v2} (the trained model), else {@code
  * model-artifacts/admn-smoke}, under the repository root ({@code -Dqoiflow.home}, set by {@code
  * ./qoiflow}, or the nearest parent of the working directory holding model-artifacts/ and pom.xml).
  * The CLI, the benches and the tests all ask here.
  */
 public final class ModelLocator {
-  public static final String[] DEFAULT_MODELS = {"admn-sim-v1", "admn-smoke"};
+  public static final String[] DEFAULT_MODELS = {"admn-sim-v2", "admn-smoke"};
   public static final String DEFAULT_QA_MODEL = "mpnp-sim-v1";
 
   private ModelLocator() {}
