@@ -64,6 +64,7 @@ class ScaleOutE2ETest {
   private static final int PARTITIONS = 4;
   private static final int PARALLELISM = TASK_MANAGERS * SLOTS;
   private static final long CHECKPOINT_MS = 2_000;
+  private static final long STALLED_IDLENESS_MS = 60_000;
 
   /** Flink's default for a job that sets none (and this one sets none): 128 key groups. */
   private static final int MAX_PARALLELISM = 128;
@@ -134,7 +135,12 @@ class ScaleOutE2ETest {
             "--checkpoint-interval-ms",
             String.valueOf(CHECKPOINT_MS),
             "--policy",
-            "universal");
+            "universal",
+            // A restored frame split that has read nothing is taken for idle only after this long
+            // (default 10 s): on this shared machine restored readers took longer than 10 s to
+            // deliver their first frames after a rescale, and their frames then came late.
+            "--stalled-idleness-ms",
+            String.valueOf(STALLED_IDLENESS_MS));
     return cluster.rest().runJar(jarId, ENTRY, args, parallelism, savepoint);
   }
 
@@ -252,18 +258,25 @@ class ScaleOutE2ETest {
 
   /** Missing, duplicated and fused-short results of a workload, and its rigs' dead letters. */
   private record Delivery(
-      int expected, int delivered, int missing, int duplicated, int fusedShort, int deadLetters) {
+      int expected,
+      int delivered,
+      int missing,
+      int duplicated,
+      int fusedShort,
+      int deadLetters,
+      Map<String, Long> deadLettersByReason) {
     String line() {
       return String.format(
           Locale.ROOT,
           "%d FrameSets: %d results, %d missing, %d duplicated, %d fused with fewer modalities than"
-              + " were sent, %d dead letters of its rigs",
+              + " were sent, %d dead letters of its rigs %s",
           expected,
           delivered,
           missing,
           duplicated,
           fusedShort,
-          deadLetters);
+          deadLetters,
+          deadLettersByReason);
     }
 
     void assertExactlyOnceAndWhole() {
@@ -302,12 +315,22 @@ class ScaleOutE2ETest {
       }
     }
     int dead = 0;
+    Map<String, Long> byReason = new TreeMap<>();
     for (DeadLetter dl : deadLetters.values(dl -> dl.getOriginalBytes() != null)) {
       String rig = rigOf(dl);
-      dead += rig != null && rig.startsWith(prefix + "-") ? 1 : 0;
+      if (rig != null && rig.startsWith(prefix + "-")) {
+        dead++;
+        byReason.merge(dl.getReasonCode(), 1L, Long::sum);
+      }
     }
     return new Delivery(
-        expected.size(), expected.size() - missing, missing, duplicated, fusedShort, dead);
+        expected.size(),
+        expected.size() - missing,
+        missing,
+        duplicated,
+        fusedShort,
+        dead,
+        byReason);
   }
 
   private static final SingleObjectSerde<SensorFrame> FRAMES =
