@@ -19,11 +19,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real Flink standalone session cluster: a JobManager ({@code
- * StandaloneSessionClusterEntrypoint}) and a TaskManager ({@code TaskManagerRunner}) as separate
- * JVMs started from the classpath a Flink distribution's {@code lib/} would hold (ONNX Runtime
- * included, resolved parent-first), with {@code conf/config.yaml} on loopback free ports, memory
- * flags from {@code BashJavaUtils}, and the {@code --add-opens} flags of Flink's own scripts. Every
- * JVM is stopped by PID on {@link #close()} (and by a shutdown hook if the test JVM exits first).
+ * StandaloneSessionClusterEntrypoint}) and one or more TaskManagers ({@code TaskManagerRunner}) as
+ * separate JVMs started from the classpath a Flink distribution's {@code lib/} would hold (ONNX
+ * Runtime included, resolved parent-first), with {@code conf/config.yaml} on loopback free ports,
+ * memory flags from {@code BashJavaUtils}, and the {@code --add-opens} flags of Flink's own
+ * scripts. Every JVM is stopped by PID on {@link #close()} (and by a shutdown hook if the test JVM
+ * exits first).
  */
 public final class FlinkCluster implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FlinkCluster.class);
@@ -84,12 +85,22 @@ public final class FlinkCluster implements AutoCloseable {
 
   /** Writes the configuration and starts a JobManager and one TaskManager; waits for the slots. */
   public static FlinkCluster start(Path workDir, int slots) {
+    return start(workDir, slots, 1);
+  }
+
+  /**
+   * Writes the configuration and starts a JobManager and {@code taskManagers} TaskManager JVMs of
+   * {@code slots} slots each; waits until the JobManager sees them all.
+   */
+  public static FlinkCluster start(Path workDir, int slots, int taskManagers) {
     FlinkCluster cluster = new FlinkCluster(workDir, clusterClasspath(), slots);
     try {
       cluster.writeConfig();
       cluster.startJobManager();
-      cluster.startTaskManager();
-      cluster.awaitTaskManagers(1, 180);
+      for (int i = 0; i < taskManagers; i++) {
+        cluster.startTaskManager();
+      }
+      cluster.awaitTaskManagers(taskManagers, 180);
       return cluster;
     } catch (RuntimeException e) {
       cluster.close();
@@ -109,8 +120,14 @@ public final class FlinkCluster implements AutoCloseable {
     return workDir.resolve("savepoints");
   }
 
+  /** The TaskManager started last. */
   public JvmProcess taskManager() {
     return taskManager;
+  }
+
+  /** Every TaskManager JVM started so far that is still alive, in start order. */
+  public List<JvmProcess> liveTaskManagers() {
+    return allProcesses.stream().filter(p -> p != jobManager && p.isAlive()).toList();
   }
 
   public JvmProcess jobManager() {
@@ -139,6 +156,9 @@ public final class FlinkCluster implements AutoCloseable {
               "jobmanager.memory.process.size: 1024m",
               "taskmanager.memory.process.size: 2048m",
               "taskmanager.numberOfTaskSlots: " + slots,
+              // Direct memory for what is not Flink's: the Kafka clients' socket reads go through
+              // the JDK's per-thread temporary direct buffers, as large as a fetch response.
+              "taskmanager.memory.task.off-heap.size: 128m",
               "parallelism.default: " + slots,
               // ONNX Runtime sits on the cluster classpath (lib/); load it once per TaskManager.
               "classloader.parent-first-patterns.additional: \"ai.onnxruntime.\"",
@@ -278,12 +298,17 @@ public final class FlinkCluster implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--configDir", confDir.toString()));
     args.addAll(tmDynamicProps);
     taskManagerStarts++;
+    List<String> opts = new ArrayList<>(jvmOptions(tmJvmFlags, "taskmanager-" + taskManagerStarts));
+    // Without a cap, every Kafka client thread keeps its largest read (up to a fetch response,
+    // megabytes of frames) as a cached direct buffer; after rescales and restarts the TaskManagers
+    // ran out of direct memory (scale-out e2e test, docs/OPERATIONS.md).
+    opts.add("-Djdk.nio.maxCachedBufferSize=262144");
     taskManager =
         JvmProcess.start(
             "taskmanager-" + taskManagerStarts,
             workDir,
             classpath,
-            jvmOptions(tmJvmFlags, "taskmanager-" + taskManagerStarts),
+            opts,
             "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
             args);
     allProcesses.add(taskManager);
@@ -309,6 +334,9 @@ public final class FlinkCluster implements AutoCloseable {
                 throw new IllegalStateException(
                     "TaskManager exited:\n" + taskManager.logTail(6000));
               }
+              if (!jobManager.isAlive()) {
+                throw new IllegalStateException("JobManager exited:\n" + jobManager.logTail(6000));
+              }
               ClusterOverview overview = rest.overview();
               return overview.getNumTaskManagersConnected() == n
                   && overview.getNumSlotsTotal() == n * slots;
@@ -317,8 +345,13 @@ public final class FlinkCluster implements AutoCloseable {
 
   /** Resident set size of the TaskManager JVM in MiB, from /proc. */
   public long taskManagerRssMb() {
+    return rssMb(taskManager);
+  }
+
+  /** Resident set size of a JVM in MiB, from /proc; -1 when it cannot be read. */
+  public static long rssMb(JvmProcess process) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", taskManager.pid() + "", "status"))) {
+      for (String line : Files.readAllLines(Path.of("/proc", process.pid() + "", "status"))) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
         }

@@ -64,9 +64,6 @@ class QoiFlowClusterE2ETest {
   private static final int PARALLELISM = 2;
   private static final long CHECKPOINT_MS = 2_000;
 
-  /** Position agreement of a result with the engine alone: batch composition only rounds. */
-  private static final double POSITION_TOLERANCE_CM = 1e-3;
-
   /** Uids the job documents for its stateful operators (docs/TOPOLOGY.md). */
   private static final List<String> STATEFUL_UIDS =
       List.of(
@@ -463,7 +460,7 @@ class QoiFlowClusterE2ETest {
       int truthClass = s.getTruth().getTarget().getClassIndex();
       jobCorrect += r.getClassIndex() == truthClass ? 1 : 0;
       engineCorrect += e.classIndex() == truthClass ? 1 : 0;
-      String differs = disagreement(r, e);
+      String differs = EngineAgreement.disagreement(r, e);
       if (differs != null) {
         disagreements.add(keys.get(i) + ": " + differs);
       }
@@ -489,7 +486,7 @@ class QoiFlowClusterE2ETest {
             (double) engineCorrect / n,
             n - disagreements.size(),
             n,
-            POSITION_TOLERANCE_CM,
+            EngineAgreement.POSITION_TOLERANCE_CM,
             budgets));
     note(
         "a. steady",
@@ -500,24 +497,6 @@ class QoiFlowClusterE2ETest {
     assertThat(disagreements)
         .as("results that differ from the engine alone on the same sample at the same budget")
         .isEmpty();
-  }
-
-  /**
-   * How a job result differs from the engine's on the same sample and budget, or null: same class,
-   * same layers per modality, position within {@link #POSITION_TOLERANCE_CM}.
-   */
-  private static String disagreement(FusionResult job, SampleResult engine) {
-    if (job.getClassIndex() != engine.classIndex()) {
-      return "class " + job.getClassIndex() + " vs " + engine.classIndex();
-    }
-    for (int m = 0; m < job.getModalities().size(); m++) {
-      List<Integer> layers = job.getModalities().get(m).getLayers();
-      if (!layers.equals(engine.layerList(m))) {
-        return "modality " + m + " layers " + layers + " vs " + engine.layerList(m);
-      }
-    }
-    double dist = Math.hypot(job.getXCm() - engine.xCm(), job.getYCm() - engine.yCm());
-    return dist > POSITION_TOLERANCE_CM ? String.format(Locale.ROOT, "%.2e cm apart", dist) : null;
   }
 
   // ---------------------------------------------------------------------------------------------
