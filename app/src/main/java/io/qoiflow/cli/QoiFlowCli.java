@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       DemoCommand.class,
       DashboardCommand.class,
+      ConsumeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class QoiFlowCli implements Runnable {

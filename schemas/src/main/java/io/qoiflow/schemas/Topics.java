@@ -1,7 +1,17 @@
 package io.qoiflow.schemas;
 
+import io.qoiflow.records.BudgetDecision;
+import io.qoiflow.records.DeadLetter;
+import io.qoiflow.records.FusionResult;
+import io.qoiflow.records.ObjectState;
+import io.qoiflow.records.QaAnswer;
+import io.qoiflow.records.QaQuestion;
+import io.qoiflow.records.SensorFrame;
+import io.qoiflow.records.Telemetry;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
 
 /** The topic names of QoIFlow and their default partition counts. */
 public final class Topics {
@@ -25,6 +35,25 @@ public final class Topics {
   public static final String SIM_TRUTH = "sim.truth";
 
   private Topics() {}
+
+  /** The record type each standard topic's values carry (Avro single-object encoding). */
+  public static Optional<Class<? extends SpecificRecord>> recordClass(String topic) {
+    if (SensorContract.frameTopics().contains(topic)) {
+      return Optional.of(SensorFrame.class);
+    }
+    Class<? extends SpecificRecord> recordClass =
+        switch (topic) {
+          case TELEMETRY -> Telemetry.class;
+          case BUDGET -> BudgetDecision.class;
+          case QA_QUESTIONS -> QaQuestion.class;
+          case RESULTS_FUSION -> FusionResult.class;
+          case RESULTS_QA -> QaAnswer.class;
+          case DEADLETTER -> DeadLetter.class;
+          case SIM_TRUTH -> ObjectState.class;
+          default -> null;
+        };
+    return Optional.ofNullable(recordClass);
+  }
 
   /** Every standard topic with {@code partitions} partitions (control topics get one). */
   public static Map<String, Integer> all(int partitions) {
