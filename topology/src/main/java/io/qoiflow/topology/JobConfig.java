@@ -18,6 +18,10 @@ import org.apache.flink.util.ParameterTool;
  * Everything the job can be told, from {@code --key value} arguments (see {@link #usage()}). The
  * defaults suit the embedded demo.
  */
+/**
+ * {@code checkpointIntervalMs} is null when {@code --checkpoint-interval-ms} was not given: the
+ * cluster's interval applies then ({@link JobEnvironment#checkpointInterval}).
+ */
 public record JobConfig(
     String bootstrap,
     String groupId,
@@ -29,7 +33,7 @@ public record JobConfig(
     long maxBatchDelayMs,
     int asyncCapacity,
     long asyncTimeoutMs,
-    long checkpointIntervalMs,
+    Long checkpointIntervalMs,
     String transactionalIdPrefix,
     long outOfOrdernessMs,
     long idlenessMs,
@@ -105,7 +109,7 @@ public record JobConfig(
         p.getLong("max-batch-delay-ms", 10),
         p.getInt("async-capacity", 64),
         p.getLong("async-timeout-ms", 30_000),
-        p.getLong("checkpoint-interval-ms", 5_000),
+        p.has("checkpoint-interval-ms") ? p.getLong("checkpoint-interval-ms") : null,
         p.get("transactional-id-prefix", "qoiflow"),
         p.getLong("out-of-orderness-ms", 200),
         p.getLong("idleness-ms", 2_000),
@@ -159,7 +163,8 @@ public record JobConfig(
         "  --pool-id ID                 inference pool whose budget applies (pool-0)",
         "  --max-batch N --max-batch-delay-ms MS        micro-batcher (16, 10)",
         "  --async-capacity N --async-timeout-ms MS     async operator (64, 30000)",
-        "  --checkpoint-interval-ms MS  (5000); --transactional-id-prefix P (qoiflow)",
+        "  --checkpoint-interval-ms MS  over the cluster's execution.checkpointing.interval",
+        "                               (that, else 5000); --transactional-id-prefix P (qoiflow)",
         "  --checkpoint-dir URI         checkpoints when the cluster configures no checkpoint",
         "                               storage (file:<tmp>/qoiflow-checkpoints)",
         "  --out-of-orderness-ms MS --idleness-ms MS    watermarks (200, 2000)",
