@@ -58,7 +58,7 @@ public final class ConsumeCommand implements Callable<Integer> {
       required = true,
       description =
           "results.fusion, results.qa, budget, deadletter (or an input topic: frames.*,"
-              + " telemetry, qa.questions, sim.truth).")
+              + " telemetry, qa.questions, sim.truth); --topic-prefix is added to it.")
   String topic;
 
   @Option(
@@ -88,6 +88,7 @@ public final class ConsumeCommand implements Callable<Integer> {
       return 2;
     }
     SingleObjectSerde<? extends SpecificRecord> serde = SingleObjectSerde.forClass(recordClass);
+    String name = Topics.prefixed(kafka.topicPrefix(), topic);
     Map<String, Object> defaults =
         Map.of(
             ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -110,11 +111,11 @@ public final class ConsumeCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       try {
         List<TopicPartition> partitions =
-            consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+            consumer.partitionsFor(name, Duration.ofSeconds(30)).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition()))
                 .toList();
         if (partitions.isEmpty()) {
-          err.println("consume: topic " + topic + " does not exist");
+          err.println("consume: topic " + name + " does not exist");
           return 2;
         }
         consumer.assign(partitions);

@@ -128,6 +128,41 @@ class ConsumeCommandTest {
         .satisfies(a -> assertThat(a.get("answer").asText()).isEqualTo("3"));
   }
 
+  /**
+   * A deployment's prefix, given alike to {@code topics} and {@code consume}: the prefixed topics
+   * are created, the records written there are read, the standard topic is not touched.
+   */
+  @Test
+  void topicsAndConsumeTakeTheSameTopicPrefix() throws Exception {
+    TopicsCommandScramTest.cli(
+        "topics", "--bootstrap", broker.bootstrapServers(), "--topic-prefix", "plant-a.");
+    assertThat(broker.listTopics()).containsAll(Topics.all("plant-a.", 2).keySet());
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "consume-test-prefix");
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      producer.initTransactions();
+      producer.beginTransaction();
+      FusionResult r = DashboardBrowserTest.result(T0, 1, 2, 0.5);
+      r.setRigId("plant-a-rig");
+      send(producer, "plant-a." + Topics.RESULTS_FUSION, r.getRigId(), RESULTS.encode(r));
+      producer.commitTransaction();
+    }
+
+    Run run =
+        consume(
+            "--topic-prefix",
+            "plant-a.",
+            "--topic",
+            Topics.RESULTS_FUSION,
+            "--from-beginning",
+            "--timeout-ms",
+            "3000");
+    assertThat(run.rc).as(run.err).isZero();
+    assertThat(run.json()).extracting(j -> j.get("rigId").asText()).containsExactly("plant-a-rig");
+  }
+
   @Test
   void anUnknownTopicIsAClearError() {
     Run run = consume("--topic", "results.fusionn", "--max", "1");

@@ -6,6 +6,7 @@ import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.patterns.BudgetThresholds;
 import io.qoiflow.records.Modality;
 import io.qoiflow.schemas.KafkaClientProperties;
+import io.qoiflow.schemas.Topics;
 import java.io.Serializable;
 import java.util.EnumSet;
 import java.util.Set;
@@ -48,7 +49,8 @@ public record JobConfig(
     long maxFutureSkewMs,
     boolean bounded,
     String qaModelDir,
-    KafkaClientProperties kafka)
+    KafkaClientProperties kafka,
+    String topicPrefix)
     implements Serializable {
 
   public static JobConfig fromArgs(String[] args) {
@@ -131,7 +133,8 @@ public record JobConfig(
         p.getLong("max-future-skew-ms", 60_000),
         p.getBoolean("bounded", false),
         p.get("qa-model", null),
-        kafka);
+        kafka,
+        Topics.prefixed(p.get("topic-prefix", ""), "")); // checks the prefix's characters
   }
 
   /**
@@ -156,6 +159,7 @@ public record JobConfig(
         "  --kafka-properties FILE      Kafka client properties file (security.protocol, sasl.*,",
         "                               ssl.*, ...) for every source and sink",
         "  --kafka.PROPERTY VALUE       one Kafka client property, over the file's",
+        "  --topic-prefix P             prefix of every topic name (none): P + results.fusion, ...",
         "  --model DIR                  model folder with manifest.json (required)",
         "  --provider cpu|cuda|auto     ONNX Runtime execution provider (auto)",
         "  --policy NAME                admn|universal|ae|naive|static|full (universal)",

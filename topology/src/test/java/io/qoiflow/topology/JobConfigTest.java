@@ -80,4 +80,13 @@ class JobConfigTest {
     assertThat(JobConfig.fromArgs(args("--checkpoint-interval-ms", "250")).checkpointIntervalMs())
         .isEqualTo(250L);
   }
+
+  @Test
+  void topicPrefixIsReadAndChecked() {
+    assertThat(JobConfig.fromArgs(args()).topicPrefix()).isEmpty();
+    assertThat(JobConfig.fromArgs(args("--topic-prefix", "plant-a.")).topicPrefix())
+        .isEqualTo("plant-a.");
+    assertThatThrownBy(() -> JobConfig.fromArgs(args("--topic-prefix", "a/b")))
+        .hasMessageContaining("topic prefix 'a/b'");
+  }
 }
