@@ -35,7 +35,7 @@ public final class DashboardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Dashboard dashboard = Dashboard.start(kafka.properties(), bind, port);
+    Dashboard dashboard = Dashboard.start(kafka.properties(), kafka.topicPrefix(), bind, port);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

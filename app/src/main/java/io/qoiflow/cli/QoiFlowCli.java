@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       DashboardCommand.class,
       PlanCommand.class,
+      ConsumeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class QoiFlowCli implements Runnable {

@@ -36,8 +36,8 @@ public final class TopicsCommand implements Callable<Integer> {
   @Option(
       names = "--topic",
       description =
-          "Override or add a topic as NAME=PARTITIONS; repeatable. A standard name renames"
-              + " nothing: use it to change that topic's partitions.")
+          "Override or add a topic as NAME=PARTITIONS (under --topic-prefix too); repeatable."
+              + " A standard name renames nothing: use it to change that topic's partitions.")
   Map<String, Integer> overrides = new LinkedHashMap<>();
 
   @Option(
@@ -47,8 +47,10 @@ public final class TopicsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Map<String, Integer> topics = only ? new LinkedHashMap<>() : Topics.all(partitions);
-    topics.putAll(overrides);
+    Map<String, Integer> standard = only ? new LinkedHashMap<>() : Topics.all(partitions);
+    standard.putAll(overrides);
+    Map<String, Integer> topics = new LinkedHashMap<>();
+    standard.forEach((name, p) -> topics.put(Topics.prefixed(kafka.topicPrefix(), name), p));
     LocalKafkaBroker.createTopics(kafka.properties(), topics, replicationFactor);
     topics.forEach((name, p) -> System.out.printf("%s\t%d\t%d%n", name, p, replicationFactor));
     return 0;

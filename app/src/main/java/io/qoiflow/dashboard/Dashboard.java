@@ -72,8 +72,11 @@ public final class Dashboard implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final URI uri;
+  private final String topicPrefix;
 
-  private Dashboard(KafkaClientProperties kafka, String bindAddress, int port) throws IOException {
+  private Dashboard(KafkaClientProperties kafka, String topicPrefix, String bindAddress, int port)
+      throws IOException {
+    this.topicPrefix = topicPrefix;
     consumer = new KafkaConsumer<>(consumerProps(kafka));
     server = HttpServer.create(new InetSocketAddress(bindAddress, port), 16);
     // Each open page holds one thread for its event stream.
@@ -100,13 +103,17 @@ public final class Dashboard implements AutoCloseable {
   }
 
   public static Dashboard start(String bootstrap, String bindAddress, int port) {
-    return start(KafkaClientProperties.bootstrap(bootstrap), bindAddress, port);
+    return start(KafkaClientProperties.bootstrap(bootstrap), "", bindAddress, port);
   }
 
-  /** Reads with {@code kafka}'s client properties (security, SASL, SSL) over its own. */
-  public static Dashboard start(KafkaClientProperties kafka, String bindAddress, int port) {
+  /**
+   * Reads with {@code kafka}'s client properties (security, SASL, SSL) over its own, the topics
+   * named under {@code topicPrefix} ("" for the standard names).
+   */
+  public static Dashboard start(
+      KafkaClientProperties kafka, String topicPrefix, String bindAddress, int port) {
     try {
-      Dashboard d = new Dashboard(kafka, bindAddress, port);
+      Dashboard d = new Dashboard(kafka, topicPrefix, bindAddress, port);
       d.server.start();
       d.consumerThread.start();
       return d;
@@ -161,7 +168,7 @@ public final class Dashboard implements AutoCloseable {
     SingleObjectSerde<ObjectState> truth = SingleObjectSerde.forClass(ObjectState.class);
     try {
       consumer.subscribe(
-          TOPICS,
+          TOPICS.stream().map(t -> Topics.prefixed(topicPrefix, t)).toList(),
           new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
@@ -181,7 +188,7 @@ public final class Dashboard implements AutoCloseable {
             continue;
           }
           try {
-            switch (r.topic()) {
+            switch (Topics.standard(topicPrefix, r.topic())) {
               case Topics.RESULTS_FUSION -> state.onFusion(results.decode(r.value()));
               case Topics.BUDGET -> state.onBudget(budgets.decode(r.value()));
               case Topics.RESULTS_QA -> state.onAnswer(answers.decode(r.value()));

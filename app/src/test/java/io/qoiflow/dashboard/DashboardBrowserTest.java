@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the replay write them.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class DashboardBrowserTest {
+public class DashboardBrowserTest {
   static final Duration WAIT = Duration.ofSeconds(60);
   static final Path ARTIFACTS = Path.of("target", "dashboard-test");
 
@@ -212,13 +212,16 @@ class DashboardBrowserTest {
     }
   }
 
-  static final SingleObjectSerde<FusionResult> RESULTS =
+  public static final SingleObjectSerde<FusionResult> RESULTS =
       SingleObjectSerde.forClass(FusionResult.class);
-  static final SingleObjectSerde<BudgetDecision> BUDGETS =
+  public static final SingleObjectSerde<BudgetDecision> BUDGETS =
       SingleObjectSerde.forClass(BudgetDecision.class);
-  static final SingleObjectSerde<QaAnswer> ANSWERS = SingleObjectSerde.forClass(QaAnswer.class);
-  static final SingleObjectSerde<DeadLetter> DEAD = SingleObjectSerde.forClass(DeadLetter.class);
-  static final SingleObjectSerde<ObjectState> TRUTH = SingleObjectSerde.forClass(ObjectState.class);
+  public static final SingleObjectSerde<QaAnswer> ANSWERS =
+      SingleObjectSerde.forClass(QaAnswer.class);
+  public static final SingleObjectSerde<DeadLetter> DEAD =
+      SingleObjectSerde.forClass(DeadLetter.class);
+  public static final SingleObjectSerde<ObjectState> TRUTH =
+      SingleObjectSerde.forClass(ObjectState.class);
 
   static String text(String id) {
     return "document.getElementById('"
@@ -249,7 +252,7 @@ class DashboardBrowserTest {
     p.send(new ProducerRecord<>(topic, null, ts, key, v));
   }
 
-  static byte[] budget(double from, double to, String reason, long t) {
+  public static byte[] budget(double from, double to, String reason, long t) {
     return BUDGETS.encode(
         BudgetDecision.newBuilder()
             .setPoolId("pool-0")
@@ -276,7 +279,7 @@ class DashboardBrowserTest {
   }
 
   /** 20 of 40 layers: camera 6, mmwave 5, lidar 6, audio 3; depth missing. */
-  static FusionResult result(long t, double x, double y, double budget) {
+  public static FusionResult result(long t, double x, double y, double budget) {
     int[] layers = {6, 0, 5, 6, 3};
     float[] qoi = {0.9f, 0f, 0.7f, 0.85f, 0.4f};
     List<ModalityUsage> usage = new ArrayList<>();
@@ -309,7 +312,7 @@ class DashboardBrowserTest {
         .build();
   }
 
-  static QaAnswer answer(long t) {
+  public static QaAnswer answer(long t) {
     return QaAnswer.newBuilder()
         .setQuestionId("rig-0-q0")
         .setRigId("rig-0")
@@ -324,7 +327,7 @@ class DashboardBrowserTest {
         .build();
   }
 
-  static DeadLetter deadLetter(String reason, long t) {
+  public static DeadLetter deadLetter(String reason, long t) {
     return DeadLetter.newBuilder()
         .setSourceTopic(Topics.FRAMES_CAMERA)
         .setSourcePartition(0)

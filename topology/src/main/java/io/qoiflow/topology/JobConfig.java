@@ -6,6 +6,7 @@ import io.qoiflow.operators.inference.EngineService;
 import io.qoiflow.operators.patterns.BudgetThresholds;
 import io.qoiflow.records.Modality;
 import io.qoiflow.schemas.KafkaClientProperties;
+import io.qoiflow.schemas.Topics;
 import java.io.Serializable;
 import java.util.EnumSet;
 import java.util.Set;
@@ -18,6 +19,10 @@ import org.apache.flink.util.ParameterTool;
  * Everything the job can be told, from {@code --key value} arguments (see {@link #usage()}). The
  * defaults suit the embedded demo.
  */
+/**
+ * {@code checkpointIntervalMs} is null when {@code --checkpoint-interval-ms} was not given: the
+ * cluster's interval applies then ({@link JobEnvironment#checkpointInterval}).
+ */
 public record JobConfig(
     String bootstrap,
     String groupId,
@@ -29,7 +34,7 @@ public record JobConfig(
     long maxBatchDelayMs,
     int asyncCapacity,
     long asyncTimeoutMs,
-    long checkpointIntervalMs,
+    Long checkpointIntervalMs,
     String transactionalIdPrefix,
     long outOfOrdernessMs,
     long idlenessMs,
@@ -44,7 +49,8 @@ public record JobConfig(
     long maxFutureSkewMs,
     boolean bounded,
     String qaModelDir,
-    KafkaClientProperties kafka)
+    KafkaClientProperties kafka,
+    String topicPrefix)
     implements Serializable {
 
   public static JobConfig fromArgs(String[] args) {
@@ -105,7 +111,7 @@ public record JobConfig(
         p.getLong("max-batch-delay-ms", 10),
         p.getInt("async-capacity", 64),
         p.getLong("async-timeout-ms", 30_000),
-        p.getLong("checkpoint-interval-ms", 5_000),
+        p.has("checkpoint-interval-ms") ? p.getLong("checkpoint-interval-ms") : null,
         p.get("transactional-id-prefix", "qoiflow"),
         p.getLong("out-of-orderness-ms", 200),
         p.getLong("idleness-ms", 2_000),
@@ -127,7 +133,8 @@ public record JobConfig(
         p.getLong("max-future-skew-ms", 60_000),
         p.getBoolean("bounded", false),
         p.get("qa-model", null),
-        kafka);
+        kafka,
+        Topics.prefixed(p.get("topic-prefix", ""), "")); // checks the prefix's characters
   }
 
   /**
@@ -152,6 +159,7 @@ public record JobConfig(
         "  --kafka-properties FILE      Kafka client properties file (security.protocol, sasl.*,",
         "                               ssl.*, ...) for every source and sink",
         "  --kafka.PROPERTY VALUE       one Kafka client property, over the file's",
+        "  --topic-prefix P             prefix of every topic name (none): P + results.fusion, ...",
         "  --model DIR                  model folder with manifest.json (required)",
         "  --provider cpu|cuda|auto     ONNX Runtime execution provider (auto)",
         "  --policy NAME                admn|universal|ae|naive|static|full (universal)",
@@ -159,7 +167,8 @@ public record JobConfig(
         "  --pool-id ID                 inference pool whose budget applies (pool-0)",
         "  --max-batch N --max-batch-delay-ms MS        micro-batcher (16, 10)",
         "  --async-capacity N --async-timeout-ms MS     async operator (64, 30000)",
-        "  --checkpoint-interval-ms MS  (5000); --transactional-id-prefix P (qoiflow)",
+        "  --checkpoint-interval-ms MS  over the cluster's execution.checkpointing.interval",
+        "                               (that, else 5000); --transactional-id-prefix P (qoiflow)",
         "  --checkpoint-dir URI         checkpoints when the cluster configures no checkpoint",
         "                               storage (file:<tmp>/qoiflow-checkpoints)",
         "  --out-of-orderness-ms MS --idleness-ms MS    watermarks (200, 2000)",

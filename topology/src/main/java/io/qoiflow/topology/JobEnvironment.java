@@ -1,6 +1,7 @@
 package io.qoiflow.topology;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -12,13 +13,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place the job's Flink environment is made, for {@code main}, the demo, the benches and
- * the tests alike: the job's settings, exactly-once checkpoints at the configured interval, and
- * checkpoints to files where the cluster configures no checkpoint storage.
+ * the tests alike: the job's settings, exactly-once checkpoints at the interval of {@link
+ * #checkpointInterval}, and checkpoints to files where the cluster configures no checkpoint
+ * storage. The cluster's state backend and restart strategy are never touched.
  */
 public final class JobEnvironment {
   private static final Logger LOG = LoggerFactory.getLogger(JobEnvironment.class);
 
+  /** The interval where neither {@code --checkpoint-interval-ms} nor the cluster sets one. */
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(5);
+
   private JobEnvironment() {}
+
+  /**
+   * {@code --checkpoint-interval-ms} when given, else the cluster's {@code
+   * execution.checkpointing.interval}, else {@link #DEFAULT_CHECKPOINT_INTERVAL}. Results become
+   * visible to read_committed consumers once per checkpoint, so the job always checkpoints.
+   */
+  static Duration checkpointInterval(JobConfig config, ReadableConfig cluster) {
+    if (config.checkpointIntervalMs() != null) {
+      return Duration.ofMillis(config.checkpointIntervalMs());
+    }
+    return cluster
+        .getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+        .orElse(DEFAULT_CHECKPOINT_INTERVAL);
+  }
 
   /** Flink settings the job relies on: no Kryo fallback (every type has a real serializer). */
   public static Configuration jobConfiguration() {
@@ -54,8 +73,19 @@ public final class JobEnvironment {
 
   private static void configure(StreamExecutionEnvironment env, JobConfig config) {
     env.configure(jobConfiguration());
-    env.enableCheckpointing(config.checkpointIntervalMs(), CheckpointingMode.EXACTLY_ONCE);
     ReadableConfig cluster = env.getConfiguration();
+    Duration interval = checkpointInterval(config, cluster);
+    String intervalSource =
+        config.checkpointIntervalMs() != null
+            ? "--checkpoint-interval-ms"
+            : cluster.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL).isPresent()
+                ? "the cluster's execution.checkpointing.interval"
+                : "default";
+    // Exactly-once whatever the cluster says: the Kafka sinks' transactions rely on aligned
+    // checkpoints for results without duplicates. (This writes the interval into the
+    // environment's configuration, so its source is read above.)
+    env.enableCheckpointing(interval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    LOG.info("Checkpoints every {} ms ({})", interval.toMillis(), intervalSource);
     if (cluster.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isEmpty()
         && cluster.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
       // Without configured storage Flink keeps checkpoints in the JobManager's memory, 5 MB per

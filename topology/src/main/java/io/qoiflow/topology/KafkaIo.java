@@ -138,7 +138,7 @@ public final class KafkaIo {
     KafkaSourceBuilder<Outcome<T>> b =
         KafkaSource.<Outcome<T>>builder()
             .setBootstrapServers(config.bootstrap())
-            .setTopics(topic)
+            .setTopics(Topics.prefixed(config.topicPrefix(), topic))
             .setGroupId(config.groupId())
             .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
             .setDeserializer(deserializer)
@@ -165,7 +165,7 @@ public final class KafkaIo {
         .setBootstrapServers(config.bootstrap())
         .setRecordSerializer(
             KafkaRecordSerializationSchema.<T>builder()
-                .setTopic(topic)
+                .setTopic(Topics.prefixed(config.topicPrefix(), topic))
                 .setKeySerializationSchema(
                     (SerializationSchema<T>) r -> keyOf.of(r).getBytes(StandardCharsets.UTF_8))
                 .setValueSerializationSchema(new AvroSingleObjectSerializationSchema<>(type))

@@ -90,33 +90,52 @@ class PrometheusMetricsTest {
         .sinkTo(new DiscardingSink<>());
     JobClient job = env.executeAsync("metrics-test");
     try {
+      String operator = "flink_taskmanager_job_task_operator_";
       List<String> expected =
           List.of(
-              "flink_taskmanager_job_task_operator_budgetFraction{",
-              "flink_taskmanager_job_task_operator_inferenceLatencyMs{",
-              "flink_taskmanager_job_task_operator_layers_camera{",
-              "flink_taskmanager_job_task_operator_qoi_lidar{",
-              "flink_taskmanager_job_task_operator_deadLetters_inference_timeout{",
-              "flink_taskmanager_job_task_operator_deadLetters_bad_marker{",
+              operator + "budgetFraction{",
+              operator + "inferenceLatencyUs{",
+              operator + "inferenceLatencyUs_count{",
+              operator + "modality_layers{",
+              operator + "modality_qoi{",
+              operator + "budgetPercent_results{",
+              "reason=\"inference_timeout\"",
+              "reason=\"bad_marker\"",
               "operator_name=\"route_results\"",
               "operator_name=\"validate_frames\"",
               "job_name=\"metrics_test\"");
       String body = scrapeUntil(expected, 60_000);
       assertThat(body).contains(expected);
-      assertThat(line(body, "flink_taskmanager_job_task_operator_layers_camera{")).endsWith(" 6.0");
-      assertThat(line(body, "flink_taskmanager_job_task_operator_qoi_lidar{")).contains(" 0.8");
-      assertThat(line(body, "flink_taskmanager_job_task_operator_budgetFraction{"))
-          .endsWith(" 0.5");
-      assertThat(line(body, "flink_taskmanager_job_task_operator_deadLetters_bad_marker{"))
+      // Modalities, reasons and budgets are labels of one series name each.
+      assertThat(line(body, operator + "modality_layers{", "modality=\"camera\"")).endsWith(" 6.0");
+      assertThat(line(body, operator + "modality_layers{", "modality=\"audio\"")).endsWith(" 1.0");
+      assertThat(line(body, operator + "modality_qoi{", "modality=\"lidar\"")).contains(" 0.8");
+      assertThat(line(body, operator + "budgetFraction{", "route_results")).endsWith(" 0.5");
+      assertThat(line(body, operator + "budgetPercent_results{", "budgetPercent=\"50\""))
+          .endsWith(" 1.0");
+      assertThat(line(body, operator + "reason_deadLetters{", "reason=\"bad_marker\""))
+          .contains("operator_name=\"validate_frames\"")
+          .endsWith(" 1.0");
+      assertThat(line(body, operator + "reason_deadLetters{", "reason=\"inference_timeout\""))
+          .contains("operator_name=\"route_results\"")
+          .endsWith(" 1.0");
+      // Latency is a histogram: its quantiles (a summary in Prometheus) and count. One result
+      // of 3.5 ms: every quantile is 3500 us.
+      for (String q : List.of("0.5", "0.95", "0.99")) {
+        assertThat(line(body, operator + "inferenceLatencyUs{", "quantile=\"" + q + "\""))
+            .as("p%s", q)
+            .endsWith(" 3500.0");
+      }
+      assertThat(line(body, operator + "inferenceLatencyUs_count{", "route_results"))
           .endsWith(" 1.0");
       System.out.println("metrics-test: the job's series as scraped:");
       body.lines()
-          .filter(l -> l.startsWith("flink_taskmanager_job_task_operator_"))
           .filter(
               l ->
                   l.matches(
-                      "flink_taskmanager_job_task_operator_(budgetFraction|inferenceLatencyMs"
-                          + "|layers_|qoi_|deadLetters_).*"))
+                      operator
+                          + "(budgetFraction|inferenceLatencyUs|modality_|budgetPercent_"
+                          + "|reason_).*"))
           .forEach(l -> System.out.println("  " + l));
     } finally {
       job.cancel().get(30, TimeUnit.SECONDS);
@@ -157,8 +176,12 @@ class PrometheusMetricsTest {
     return body;
   }
 
-  static String line(String body, String prefix) {
-    return body.lines().filter(l -> l.startsWith(prefix)).findFirst().orElse("").trim();
+  static String line(String body, String prefix, String containing) {
+    return body.lines()
+        .filter(l -> l.startsWith(prefix) && l.contains(containing))
+        .findFirst()
+        .orElse("")
+        .trim();
   }
 
   static int freePort() {

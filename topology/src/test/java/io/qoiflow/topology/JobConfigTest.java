@@ -55,7 +55,7 @@ class JobConfigTest {
     }
     assertThat(JobConfig.validKeys()).contains("bootstrap", "model", "qa-model", "policy");
     JobConfig config = JobConfig.fromArgs(all.toArray(String[]::new));
-    assertThat(config.checkpointIntervalMs()).isEqualTo(7);
+    assertThat(config.checkpointIntervalMs()).isEqualTo(7L);
     assertThat(config.policy()).isEqualTo("x");
     assertThat(config.kafka().asMap()).containsEntry("client.id", "c");
   }
@@ -72,5 +72,21 @@ class JobConfigTest {
         .containsEntry("sasl.mechanism", "SCRAM-SHA-256")
         .containsEntry("bootstrap.servers", "localhost:9092");
     assertThat(c.bootstrap()).isEqualTo("localhost:9092");
+  }
+
+  @Test
+  void theCheckpointIntervalIsUnsetUnlessGiven() {
+    assertThat(JobConfig.fromArgs(args()).checkpointIntervalMs()).isNull();
+    assertThat(JobConfig.fromArgs(args("--checkpoint-interval-ms", "250")).checkpointIntervalMs())
+        .isEqualTo(250L);
+  }
+
+  @Test
+  void topicPrefixIsReadAndChecked() {
+    assertThat(JobConfig.fromArgs(args()).topicPrefix()).isEmpty();
+    assertThat(JobConfig.fromArgs(args("--topic-prefix", "plant-a.")).topicPrefix())
+        .isEqualTo("plant-a.");
+    assertThatThrownBy(() -> JobConfig.fromArgs(args("--topic-prefix", "a/b")))
+        .hasMessageContaining("topic prefix 'a/b'");
   }
 }

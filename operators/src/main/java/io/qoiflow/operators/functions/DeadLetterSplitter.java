@@ -42,17 +42,23 @@ public final class DeadLetterSplitter<T extends SpecificRecordBase>
     }
   }
 
-  /** Dead letters counted by reason code in a metric group {@code deadLetters}. */
+  /**
+   * Dead letters counted by reason code: one counter {@code deadLetters} per reason, the reason a
+   * label ({@code addGroup("reason", code)}; Prometheus: {@code
+   * …_operator_reason_deadLetters{reason="bad_marker"}}).
+   */
   public static final class DeadLetterCounters {
     private final MetricGroup group;
     private final Map<String, Counter> byReason = new HashMap<>();
 
     public DeadLetterCounters(MetricGroup parent) {
-      this.group = parent.addGroup("deadLetters");
+      this.group = parent;
     }
 
     public void count(String reason) {
-      byReason.computeIfAbsent(reason, group::counter).inc();
+      byReason
+          .computeIfAbsent(reason, r -> group.addGroup("reason", r).counter("deadLetters"))
+          .inc();
     }
   }
 }

@@ -10,11 +10,16 @@ import io.qoiflow.records.ModalityUsage;
 import io.qoiflow.records.Telemetry;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -45,7 +50,9 @@ public final class ResultRouter extends ProcessFunction<Outcome<FusionResult>, F
   private transient String hostId;
   private transient DeadLetterSplitter.DeadLetterCounters deadLetters;
   private transient volatile double budget;
-  private transient volatile double lastLatencyMs;
+  private transient Histogram latencyUs;
+  private transient Map<Double, Counter> resultsByBudget;
+  private transient MetricGroup metrics;
   private transient double[] layers;
   private transient double[] qoi;
 
@@ -62,14 +69,18 @@ public final class ResultRouter extends ProcessFunction<Outcome<FusionResult>, F
     MetricGroup g = getRuntimeContext().getMetricGroup();
     deadLetters = new DeadLetterSplitter.DeadLetterCounters(g);
     g.gauge("budgetFraction", (Gauge<Double>) () -> budget);
-    g.gauge("inferenceLatencyMs", (Gauge<Double>) () -> lastLatencyMs);
+    // A distribution, not a last value: the reporter exports its quantiles (p50, p95, p99, ...).
+    // Microseconds: a histogram holds longs, and results take a few ms.
+    latencyUs = g.histogram("inferenceLatencyUs", new DescriptiveStatisticsHistogram(WINDOW));
+    resultsByBudget = new HashMap<>();
+    metrics = g;
     int n = Modality.values().length;
     layers = new double[n];
     qoi = new double[n];
     for (Modality m : Modality.values()) {
-      String name = m.name().toLowerCase(Locale.ROOT);
-      g.addGroup("layers").gauge(name, (Gauge<Double>) () -> layers[m.ordinal()]);
-      g.addGroup("qoi").gauge(name, (Gauge<Double>) () -> qoi[m.ordinal()]);
+      MetricGroup modality = g.addGroup("modality", m.name().toLowerCase(Locale.ROOT));
+      modality.gauge("layers", (Gauge<Double>) () -> layers[m.ordinal()]);
+      modality.gauge("qoi", (Gauge<Double>) () -> qoi[m.ordinal()]);
     }
   }
 
@@ -78,7 +89,17 @@ public final class ResultRouter extends ProcessFunction<Outcome<FusionResult>, F
     if (in.isValid()) {
       FusionResult r = in.value;
       budget = r.getBudgetFraction();
-      lastLatencyMs = r.getLatency().getTotalMs();
+      latencyUs.update(Math.round(r.getLatency().getTotalMs() * 1000));
+      resultsByBudget
+          .computeIfAbsent(
+              r.getBudgetFraction(),
+              b ->
+                  // Percent of all layers (25, 33, 50, 67, 100 by default): a label value
+                  // without the '.' the Prometheus reporter would turn into '_'.
+                  metrics
+                      .addGroup("budgetPercent", String.valueOf(Math.round(b * 100)))
+                      .counter("results"))
+          .inc();
       for (ModalityUsage u : r.getModalities()) {
         layers[u.getModality().ordinal()] = u.getLayers().size();
         qoi[u.getModality().ordinal()] = u.getQoi();

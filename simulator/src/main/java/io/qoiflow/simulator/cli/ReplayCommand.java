@@ -1,5 +1,6 @@
 package io.qoiflow.simulator.cli;
 
+import io.qoiflow.schemas.Topics;
 import io.qoiflow.simulator.replay.ReplayPublisher;
 import io.qoiflow.simulator.replay.Scenario;
 import java.nio.file.Path;
@@ -98,7 +99,9 @@ public final class ReplayCommand implements Callable<Integer> {
           new ReplayPublisher(
                   s,
                   (topic, key, value, ts) ->
-                      producer.send(new ProducerRecord<>(topic, null, ts, key, value)),
+                      producer.send(
+                          new ProducerRecord<>(
+                              Topics.prefixed(kafka.topicPrefix(), topic), null, ts, key, value)),
                   start,
                   speed)
               .withTruth(truth);
