@@ -431,6 +431,7 @@ def main(argv=None) -> None:
             "day_qa": len(day.qa),
             "night_qa": len(night.qa),
         },
+        "steps_run": {"lm": len(lm_losses), "stage1": len(s1), "stage2": len(s2)},
         "lm_loss_last100": float(np.mean(lm_losses[-100:])),
         "stage1_loss_last100": float(np.mean(s1[-100:])),
         "stage2_loss_last100": float(np.mean(s2[-100:])),
