@@ -29,6 +29,10 @@ from qoiflow_train.data import CLASS_NAMES, MODALITIES, STATUSES, read_samples
 
 PAD, UNK, EOS = "[PAD]", "[UNK]", "</s>"
 PROMPT = "question: {q} </s> answer:"
+# LM pretraining text (v2): a scene description rendered from the simulator's ground truth, then
+# the prompt and answer. Objects nearest first, so "nearest", "farthest" and "closer than" are
+# readable from the order; the LM learns to answer from context, which the prefix later replaces.
+SCENE = "scene: {objects} . </s>"
 MAX_NEW_TOKENS = 8
 QA_MODALITIES = ("camera", "lidar")
 NEG = -1e9  # additive mask: exp(NEG - max) is exactly 0 in float32
@@ -69,6 +73,9 @@ class MpnpConfig:
     lora_rank: int = 8
     lora_alpha: float = 32.0
     gate_temperature: float = 1.0
+    # "token": Linear-GELU-Linear per encoder token (v1); "gather": a cross-attention layer in
+    # which every prefix slot attends over all encoder tokens first (v2, GatherAligner).
+    aligner: str = "token"
 
     @property
     def head_dim(self) -> int:
@@ -287,6 +294,37 @@ class Aligner(nn.Module):
         return self.net(tok).reshape(b, p, self.h, self.hd).transpose(1, 2)
 
 
+class GatherAligner(nn.Module):
+    """Gathers facts spread across encoder tokens before the K/V aligners (v2): prefix slot i
+    queries with (token_i + learned query_i) over every token (+ learned position), multi-head,
+    then a residual MLP. (B,P,E) -> (B,P,E); P unchanged, so the prefix shape (the ONNX contract)
+    is unchanged."""
+
+    def __init__(self, cfg: MpnpConfig, heads: int = 4):
+        super().__init__()
+        e, p = cfg.enc_dim, cfg.prefix_tokens
+        self.h, self.hd = heads, e // heads
+        self.pos = nn.Parameter(torch.randn(p, e) * 0.02)
+        self.queries = nn.Parameter(torch.randn(p, e) * 0.02)
+        self.ln_q = nn.LayerNorm(e)
+        self.ln_kv = nn.LayerNorm(e)
+        self.q = nn.Linear(e, e)
+        self.kv = nn.Linear(e, 2 * e)
+        self.o = nn.Linear(e, e)
+        self.ln_m = nn.LayerNorm(e)
+        self.mlp = nn.Sequential(nn.Linear(e, 2 * e), nn.GELU(), nn.Linear(2 * e, e))
+
+    def forward(self, tok):
+        b, p, e = tok.shape
+        x = tok + self.pos
+        q = self.q(self.ln_q(x + self.queries))
+        k, v = self.kv(self.ln_kv(x)).chunk(2, dim=-1)
+        q, k, v = (z.reshape(b, p, self.h, self.hd).transpose(1, 2) for z in (q, k, v))
+        att = torch.softmax((q @ k.transpose(-1, -2)) / math.sqrt(self.hd), dim=-1)
+        x = x + self.o((att @ v).transpose(1, 2).reshape(b, p, e))
+        return x + self.mlp(self.ln_m(x))
+
+
 class ModalityPrefix(nn.Module):
     """Frame -> per-block prefix (B,L,H,P,hd) for K and V: one aligned K/V shared by all blocks,
     block j's scaled by alpha_j = sigmoid(w_j / T). Which blocks are connected is decided by the
@@ -296,6 +334,7 @@ class ModalityPrefix(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.encoder = ENCODERS[modality](cfg)
+        self.gather = GatherAligner(cfg) if cfg.aligner == "gather" else nn.Identity()
         self.key_aligner = Aligner(cfg)
         self.value_aligner = Aligner(cfg)
         self.gate_w = nn.Parameter(torch.empty(cfg.n_layer).uniform_(-1.0, 1.0))
@@ -303,7 +342,12 @@ class ModalityPrefix(nn.Module):
     def alphas(self):
         return torch.sigmoid(self.gate_w / self.cfg.gate_temperature)  # (L,)
 
+    def aligner_parameters(self):
+        for m in (self.gather, self.key_aligner, self.value_aligner):
+            yield from m.parameters()
+
     def from_tokens(self, tok):
+        tok = self.gather(tok)
         k = self.key_aligner(tok)  # (B,H,P,hd)
         v = self.value_aligner(tok)
         a = self.alphas()[None, :, None, None, None]
@@ -323,6 +367,7 @@ class QaData:
     facts: np.ndarray  # (S, len(FACT_HEADS)) int64
     camera_level: np.ndarray  # (S,) camera corruption level
     qa: list[tuple[int, str, str, str]]  # (sample, type, question, answer)
+    scenes: list[str]  # per sample: describe_scene of its ground truth (LM pretraining text)
 
     def __len__(self):
         return len(self.camera)
@@ -343,15 +388,22 @@ def scene_facts(objects: list[dict]) -> list[int]:
     return out + [far["classIndex"]]
 
 
+def describe_scene(objects: list[dict]) -> str:
+    """'scene: moving car , parked truck . </s>': every object as status + class, nearest first."""
+    near_first = sorted(objects, key=_range)
+    return SCENE.format(objects=" , ".join(f"{o['status']} {o['className']}" for o in near_first))
+
+
 def load_qa(path: str | Path, limit: int | None = None) -> QaData:
     """Camera and LiDAR frames, scene facts and questions of a `qoiflow simulate` file (cached)."""
     path = Path(path)
-    cache = path.with_name(path.name + f".qa{limit or ''}.npz")
+    cache = path.with_name(path.name + f".qa2-{limit or ''}.npz")
     if cache.exists() and cache.stat().st_mtime > path.stat().st_mtime:
         z = np.load(cache, allow_pickle=False)
         qa = [(int(s), t, q, a) for s, t, q, a in z["qa"].tolist()]
-        return QaData(z["camera"], z["lidar"], z["facts"], z["camera_level"], qa)
-    cam, lid, facts, lvl, qa = [], [], [], [], []
+        scenes = [str(x) for x in z["scenes"].tolist()]
+        return QaData(z["camera"], z["lidar"], z["facts"], z["camera_level"], qa, scenes)
+    cam, lid, facts, lvl, qa, scenes = [], [], [], [], [], []
     for i, s in enumerate(read_samples(path)):
         if limit is not None and i >= limit:
             break
@@ -361,6 +413,7 @@ def load_qa(path: str | Path, limit: int | None = None) -> QaData:
         lid.append(fr["lidar"].astype(np.float32).reshape(2, 16, 128))
         t = s["truth"]
         facts.append(scene_facts(t["objects"]))
+        scenes.append(describe_scene(t["objects"]))
         lv = 0.0
         for c in t["corruptions"]:
             if c["modality"] == "CAMERA":
@@ -369,7 +422,12 @@ def load_qa(path: str | Path, limit: int | None = None) -> QaData:
         for q in t["questions"]:
             qa.append((i, q["questionType"], q["question"], q["answer"]))
     d = QaData(
-        np.stack(cam), np.stack(lid), np.array(facts, np.int64), np.array(lvl, np.float32), qa
+        np.stack(cam),
+        np.stack(lid),
+        np.array(facts, np.int64),
+        np.array(lvl, np.float32),
+        qa,
+        scenes,
     )
     np.savez(
         cache,
@@ -378,6 +436,7 @@ def load_qa(path: str | Path, limit: int | None = None) -> QaData:
         facts=d.facts,
         camera_level=d.camera_level,
         qa=np.array([(str(s), t, q, a) for s, t, q, a in qa]),
+        scenes=np.array(scenes),
     )
     return d
 

@@ -51,11 +51,39 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def schedule(opt, steps: int):
+class StepPlan:
+    """Steps of one stage: the planned count, cut to what fits in budget_s at the measured pace.
+    The pace is measured after the first PROBE steps and again every PROBE steps over the last
+    window (the shared cores' speed varies with their load), so `total` follows the load; the LR
+    schedule reads `total`, so warm-up and cosine follow the cut."""
+
+    PROBE = 10
+
+    def __init__(self, planned: int, budget_s: float | None, name: str):
+        self.total, self.planned, self.budget_s, self.name = planned, planned, budget_s, name
+        self.t0 = self.t_window = time.time()
+        self.last = 0
+
+    def keep_going(self, done: int) -> bool:
+        """Call before each step with the steps done so far."""
+        if self.budget_s and done != self.last and done % self.PROBE == 0:
+            self.last = done
+            now = time.time()
+            pace = (now - self.t_window) / self.PROBE
+            self.t_window = now
+            left = self.budget_s - (now - self.t0)
+            self.total = min(self.planned, max(done + 1, done + int(left / pace)))
+            if done == self.PROBE or done % (10 * self.PROBE) == 0:
+                log(f"{self.name}: {pace:.2f} s/step, {self.total} of {self.planned} steps fit")
+        return done < self.total
+
+
+def schedule(opt, plan: StepPlan):
     """Linear warm-up over the first 10% of steps, then cosine decay to 0."""
-    warm = max(1, steps // 10)
 
     def f(i: int) -> float:
+        steps = plan.total
+        warm = max(1, steps // 10)
         if i < warm:
             return (i + 1) / warm
         return 0.5 * (1 + math.cos(math.pi * min(1.0, (i - warm) / max(1, steps - warm))))
@@ -67,16 +95,33 @@ def frames_of(data: QaData, modality: str) -> np.ndarray:
     return data.camera if modality == "camera" else data.lidar
 
 
-def pretrain_lm(lm: MpnpLM, tok, data: QaData, steps: int, batch: int, lr: float) -> list[float]:
-    """Plain next-token LM on 'question: q </s> answer: a </s>' (loss on every token)."""
+def lm_texts(data: QaData, with_scenes: bool) -> list[str]:
+    """LM pretraining texts: every 'question: q </s> answer: a'; with_scenes adds each one again
+    behind its scene's description (describe_scene), so half the text teaches answering from
+    context and half keeps the question-only prior (the prompt the LM sees at run time)."""
+    plain = [prompt_text(q) + " " + a for _, _, q, a in data.qa]
+    if not with_scenes:
+        return plain
+    return plain + [data.scenes[s] + " " + prompt_text(q) + " " + a for s, _, q, a in data.qa]
+
+
+def pretrain_lm(
+    lm: MpnpLM, tok, texts: list[str], steps: int, batch: int, lr: float, budget_s=None
+) -> list[float]:
+    """Plain next-token LM on the texts, each closed by </s> (loss on every token)."""
     eos = tok.token_to_id(EOS)
-    seqs = [tok.encode(prompt_text(q) + " " + a).ids + [eos] for _, _, q, a in data.qa]
+    seqs = [tok.encode(t).ids + [eos] for t in texts]
+    too_long = max(len(r) for r in seqs) - lm.cfg.block_size - 1
+    if too_long > 0:
+        raise ValueError(f"a pretraining text exceeds block_size by {too_long} tokens")
     opt = torch.optim.AdamW(lm.parameters(), lr=lr, weight_decay=0.01)
-    sched = schedule(opt, steps)
+    plan = StepPlan(steps, budget_s, "lm")
+    sched = schedule(opt, plan)
     pad = tok.token_to_id("[PAD]")
     losses = []
     lm.train()
-    for step in range(steps):
+    step = 0
+    while plan.keep_going(step):
         rows = random.sample(seqs, batch)
         t = max(len(r) for r in rows)
         ids = torch.full((batch, t), pad)
@@ -92,27 +137,35 @@ def pretrain_lm(lm: MpnpLM, tok, data: QaData, steps: int, batch: int, lr: float
         opt.step()
         sched.step()
         losses.append(float(loss))
-        if step % 100 == 0 or step == steps - 1:
+        if step % 100 == 0:
             log(f"lm step {step} loss {np.mean(losses[-100:]):.3f}")
+        step += 1
     lm.eval()
     return losses
 
 
-def pretrain_encoder(enc, cfg, frames: np.ndarray, facts: np.ndarray, epochs: int, name: str):
+def pretrain_encoder(
+    enc, cfg, frames: np.ndarray, facts: np.ndarray, epochs: int, name: str, budget_s=None
+):
     head = FactHead(cfg)
     params = list(enc.parameters()) + list(head.parameters())
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.01)
     x_all = torch.from_numpy(frames)
     y_all = torch.from_numpy(facts)
     n = len(x_all)
-    steps = epochs * (n // 64)
-    sched = schedule(opt, steps)
+    plan = StepPlan(epochs * (n // 64), budget_s, f"encoder {name}")
+    sched = schedule(opt, plan)
     enc.train()
     step = 0
     for ep in range(epochs):
+        if not plan.keep_going(step):
+            break
         perm = torch.randperm(n)
         tot, acc = 0.0, 0.0
+        k = 0
         for s in range(0, n - 63, 64):
+            if not plan.keep_going(step):
+                break
             idx = perm[s : s + 64]
             outs = head(enc(x_all[idx]))
             y = y_all[idx]
@@ -122,11 +175,12 @@ def pretrain_encoder(enc, cfg, frames: np.ndarray, facts: np.ndarray, epochs: in
             opt.step()
             sched.step()
             step += 1
+            k += 1
             tot += float(loss)
             acc += float(
                 np.mean([(o.argmax(1) == y[:, i]).float().mean() for i, o in enumerate(outs)])
             )
-        k = n // 64
+        k = max(1, k)
         log(f"encoder {name} epoch {ep} loss {tot / k:.3f} mean fact acc {acc / k:.3f}")
     enc.eval()
     for p in enc.parameters():
@@ -151,12 +205,13 @@ def train_prefix(
     batch: int,
     lr: float,
     gate_lr: float,
+    budget_s: float | None = None,
 ) -> list[float]:
     """Stage 1 (camera) or 2 (LiDAR): aligners + gates (+ LoRA for LiDAR); N drawn per batch."""
     cfg = lm.cfg
     lora = USES_LORA[modality]
     tokens = encode_all(pre.encoder, frames_of(data, modality))  # encoder frozen: once
-    aligner_params = list(pre.key_aligner.parameters()) + list(pre.value_aligner.parameters())
+    aligner_params = list(pre.aligner_parameters())
     groups = [
         {"params": aligner_params, "lr": lr},
         {"params": [pre.gate_w], "lr": gate_lr},
@@ -168,14 +223,16 @@ def train_prefix(
         groups.append({"params": lora_params, "lr": lr})
     opt = torch.optim.AdamW(groups, weight_decay=0.0)
     qa = data.qa
-    steps = epochs * (len(qa) // batch)
-    sched = schedule(opt, steps)
+    plan = StepPlan(epochs * (len(qa) // batch), budget_s, modality)
+    sched = schedule(opt, plan)
     losses = []
     step = 0
     for _ in range(epochs):
         order = list(range(len(qa)))
         random.shuffle(order)
         for s in range(0, len(order) - batch + 1, batch):
+            if not plan.keep_going(step):
+                break
             rows = [qa[i] for i in order[s : s + batch]]
             n = random.randint(1, cfg.n_layer)
             ids, tgt = encode_pairs(tok, [(q, a) for _, _, q, a in rows], cfg.block_size)
@@ -189,8 +246,8 @@ def train_prefix(
             sched.step()
             losses.append(float(loss))
             step += 1
-            if step % 100 == 0 or step == steps:
-                log(f"{modality} step {step}/{steps} loss {np.mean(losses[-100:]):.3f}")
+            if step % 100 == 0:
+                log(f"{modality} step {step}/{plan.total} loss {np.mean(losses[-100:]):.3f}")
     if lora:
         for p in lm.lora_parameters():
             p.requires_grad_(False)
@@ -257,12 +314,29 @@ def main(argv=None) -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--lm-steps", type=int, default=600)
+    ap.add_argument("--lm-batch", type=int, default=64)
     ap.add_argument("--enc-epochs", type=int, default=6)
     ap.add_argument("--stage1-epochs", type=int, default=3)
     ap.add_argument("--stage2-epochs", type=int, default=8)
     ap.add_argument("--dev-limit", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-embd", type=int, default=96)
+    ap.add_argument("--block-size", type=int, default=40)
+    ap.add_argument("--aligner", choices=("token", "gather"), default="token")
+    ap.add_argument(
+        "--lm-text",
+        choices=("questions", "scenes"),
+        default="questions",
+        help="LM pretraining text: question/answer only (v1) or also behind scene descriptions",
+    )
+    ap.add_argument(
+        "--budget-s",
+        type=float,
+        nargs=5,
+        metavar=("LM", "ENC_CAMERA", "ENC_LIDAR", "STAGE1", "STAGE2"),
+        help="wall-clock seconds per stage: steps are cut to fit at the measured pace",
+    )
+    ap.add_argument("--eval-ns", default="1,2,4,8", help="N values of the dev evaluation")
     args = ap.parse_args(argv)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -276,12 +350,14 @@ def main(argv=None) -> None:
     )
     log(f"data: day {len(day)} samples / {len(day.qa)} QA, night {len(night)} / {len(night.qa)}")
 
-    texts = [prompt_text(q) + " " + a for _, _, q, a in day.qa]
+    texts = lm_texts(day, args.lm_text == "scenes")
     tok = train_tokenizer(texts)
     # ids may have holes (a special token also seen in the text): size by the largest id
     cfg = MpnpConfig(
         vocab_size=max(tok.get_vocab().values()) + 1,
         n_embd=args.n_embd,
+        block_size=args.block_size,
+        aligner=args.aligner,
     )
     log(f"tokenizer: {cfg.vocab_size} words; config {cfg.to_dict()}")
     lm = MpnpLM(cfg)
@@ -289,7 +365,10 @@ def main(argv=None) -> None:
         p.requires_grad_(False)
     timings = {}
     t = time.time()
-    lm_losses = pretrain_lm(lm, tok, day, args.lm_steps, 64, 3e-3)
+    budget = dict(
+        zip(("lm", "camera", "lidar", "s1", "s2"), args.budget_s or [None] * 5, strict=True)
+    )
+    lm_losses = pretrain_lm(lm, tok, texts, args.lm_steps, args.lm_batch, 3e-3, budget["lm"])
     timings["lm_pretrain_s"] = time.time() - t
     for p in lm.parameters():
         p.requires_grad_(False)  # frozen from here on; LoRA is separate
@@ -297,14 +376,20 @@ def main(argv=None) -> None:
     prefixes = {m: ModalityPrefix(cfg, m) for m in QA_MODALITIES}
     for m in QA_MODALITIES:
         t = time.time()
-        pretrain_encoder(prefixes[m].encoder, cfg, frames_of(day, m), day.facts, args.enc_epochs, m)
+        pretrain_encoder(
+            prefixes[m].encoder, cfg, frames_of(day, m), day.facts, args.enc_epochs, m, budget[m]
+        )
         timings[f"encoder_{m}_s"] = time.time() - t
 
     t = time.time()
-    s1 = train_prefix(lm, tok, prefixes["camera"], day, "camera", args.stage1_epochs, 64, 2e-3, 0.1)
+    s1 = train_prefix(
+        lm, tok, prefixes["camera"], day, "camera", args.stage1_epochs, 64, 2e-3, 0.1, budget["s1"]
+    )
     timings["stage1_camera_s"] = time.time() - t
     t = time.time()
-    s2 = train_prefix(lm, tok, prefixes["lidar"], night, "lidar", args.stage2_epochs, 16, 2e-3, 0.1)
+    s2 = train_prefix(
+        lm, tok, prefixes["lidar"], night, "lidar", args.stage2_epochs, 16, 2e-3, 0.1, budget["s2"]
+    )
     timings["stage2_lidar_s"] = time.time() - t
     log(f"training done in {time.time() - t0:.0f} s: {timings}")
 
@@ -312,7 +397,7 @@ def main(argv=None) -> None:
         pre.eval()
     # Training FLOPs per N, counted: one stage-2 step of batch 16 at each N, times the steps of
     # the stage-2 schedule (what adapting a model for that N costs).
-    stage2_steps = args.stage2_epochs * (len(night.qa) // 16)
+    stage2_steps = len(s2)  # the steps actually run (the budget may cut the schedule)
     step_flops = {
         n: train_step_flops(lm, tok, prefixes["lidar"], night, "lidar", n, 16)
         for n in range(1, cfg.n_layer + 1)
@@ -320,7 +405,7 @@ def main(argv=None) -> None:
     train_flops = {n: f * stage2_steps for n, f in step_flops.items()}
     log(f"train flops per step by N: {step_flops}")
 
-    ns = [1, 2, 4, cfg.n_layer]
+    ns = [int(n) for n in args.eval_ns.split(",")]
     results = {
         "day_camera": evaluate(lm, tok, prefixes, day_dev, "camera", ns),
         "night_camera": evaluate(lm, tok, prefixes, night_dev, "camera", ns),
@@ -346,6 +431,7 @@ def main(argv=None) -> None:
             "day_qa": len(day.qa),
             "night_qa": len(night.qa),
         },
+        "steps_run": {"lm": len(lm_losses), "stage1": len(s1), "stage2": len(s2)},
         "lm_loss_last100": float(np.mean(lm_losses[-100:])),
         "stage1_loss_last100": float(np.mean(s1[-100:])),
         "stage2_loss_last100": float(np.mean(s2[-100:])),

@@ -38,7 +38,7 @@ public final class EvalQaCommand implements Callable<Integer> {
 
   @Option(
       names = "--model",
-      description = "QA model directory (default model-artifacts/mpnp-sim-v1).")
+      description = "QA model directory (default model-artifacts/mpnp-sim-v2).")
   Path model;
 
   @Option(

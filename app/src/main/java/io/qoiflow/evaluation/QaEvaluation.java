@@ -15,20 +15,44 @@ import io.qoiflow.records.Modality;
 import io.qoiflow.records.QaPair;
 import io.qoiflow.records.SensorFrame;
 import io.qoiflow.simulator.Questions;
+import io.qoiflow.simulator.Status;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Question answering on simulator samples: exact match per policy (camera, LiDAR, the QoI choice),
  * per number of connected blocks N and per question type, with the ADMN camera QoI that the QoI
- * policy reads. {@code qoiflow eval-qa} is the command over it.
+ * policy reads; beside them the answer prior (the LM at N = 0, no prefix) and the accuracy on the
+ * questions answerable from one frame (those that do not ask about motion status), so a reader sees
+ * what perception adds. {@code qoiflow eval-qa} is the command over it.
  */
 public final class QaEvaluation {
   public static final List<String> POLICIES = List.of("camera", "lidar", "qoi");
+
+  /** The text-only LM (N = 0: every block disconnected), tallied beside the policies. */
+  public static final String PRIOR = "prior";
+
+  /**
+   * Whether one frame can answer the question: not a status question and no status word in it
+   * (moving, stopped and parked differ by motion, which a single frame does not show).
+   */
+  public static boolean answerableFromOneFrame(QaPair q) {
+    if (q.getQuestionType().equals("status")) {
+      return false;
+    }
+    List<String> words = List.of(q.getQuestion().toLowerCase(Locale.ROOT).split("\\s+"));
+    for (Status st : Status.values()) {
+      if (words.contains(st.label)) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private QaEvaluation() {}
 
@@ -36,11 +60,18 @@ public final class QaEvaluation {
   public static final class Tally {
     final Map<String, int[]> cells = new LinkedHashMap<>();
     final Map<String, double[]> flops = new LinkedHashMap<>();
+    final Map<String, int[]> oneFrame = new LinkedHashMap<>();
 
-    void add(String policy, int n, String type, boolean hit, long f) {
-      int[] c = cells.computeIfAbsent(policy + "|" + n + "|" + type, k -> new int[2]);
+    void add(String policy, int n, QaPair q, boolean hit, long f) {
+      int[] c =
+          cells.computeIfAbsent(policy + "|" + n + "|" + q.getQuestionType(), k -> new int[2]);
       c[0] += hit ? 1 : 0;
       c[1]++;
+      if (answerableFromOneFrame(q)) {
+        int[] o = oneFrame.computeIfAbsent(policy + "|" + n, k -> new int[2]);
+        o[0] += hit ? 1 : 0;
+        o[1]++;
+      }
       double[] fl = flops.computeIfAbsent(policy + "|" + n, k -> new double[2]);
       fl[0] += f;
       fl[1]++;
@@ -52,16 +83,36 @@ public final class QaEvaluation {
     }
 
     public double overall(String policy, int n) {
-      int hits = 0;
-      int total = 0;
+      int[] c = overallCounts(policy, n);
+      return c[1] == 0 ? Double.NaN : (double) c[0] / c[1];
+    }
+
+    /** Half-width of the normal-approximation 95% interval of {@link #overall}. */
+    public double overallCi95(String policy, int n) {
+      int[] c = overallCounts(policy, n);
+      if (c[1] == 0) {
+        return Double.NaN;
+      }
+      double p = (double) c[0] / c[1];
+      return 1.96 * Math.sqrt(p * (1 - p) / c[1]);
+    }
+
+    private int[] overallCounts(String policy, int n) {
+      int[] sum = new int[2];
       for (String t : Questions.TYPES) {
         int[] c = cells.get(policy + "|" + n + "|" + t);
         if (c != null) {
-          hits += c[0];
-          total += c[1];
+          sum[0] += c[0];
+          sum[1] += c[1];
         }
       }
-      return total == 0 ? Double.NaN : (double) hits / total;
+      return sum;
+    }
+
+    /** Exact match on the questions answerable from one frame ({@link #answerableFromOneFrame}). */
+    public double oneFrame(String policy, int n) {
+      int[] c = oneFrame.get(policy + "|" + n);
+      return c == null || c[1] == 0 ? Double.NaN : (double) c[0] / c[1];
     }
 
     public double meanFlops(String policy, int n) {
@@ -126,6 +177,14 @@ public final class QaEvaluation {
                 prefixes.containsKey(Modality.LIDAR));
         lidarChosen += chosen == Modality.LIDAR ? 1 : 0;
         qoiSum += camQoi;
+        if (!prefixes.isEmpty()) {
+          // N = 0 disconnects every block: the plain LM, whichever prefix is passed.
+          QaEngine.Prefix any = prefixes.values().iterator().next();
+          for (QaPair q : ls.getTruth().getQuestions()) {
+            QaEngine.Answer a = qa.answer(q.getQuestion(), any, 0);
+            tally.add(PRIOR, 0, q, a.text().equals(q.getAnswer()), a.flops());
+          }
+        }
         for (int n : all) {
           for (QaPair q : ls.getTruth().getQuestions()) {
             Map<Modality, QaEngine.Answer> byModality = new EnumMap<>(Modality.class);
@@ -144,7 +203,7 @@ public final class QaEvaluation {
                   };
               QaEngine.Answer a = byModality.get(m);
               boolean hit = a != null && a.text().equals(q.getAnswer());
-              tally.add(p, n, q.getQuestionType(), hit, a == null ? 0 : a.flops());
+              tally.add(p, n, q, hit, a == null ? 0 : a.flops());
             }
           }
         }
@@ -187,8 +246,27 @@ public final class QaEvaluation {
       }
     }
     ObjectNode overall = root.putObject("overall");
+    ObjectNode ci = root.putObject("overall_ci95");
+    ObjectNode oneFrame = root.putObject("one_frame");
     for (String p : POLICIES) {
       overall.put(p, r.tally().overall(p, r.defaultN()));
+      ci.put(p, r.tally().overallCi95(p, r.defaultN()));
+      oneFrame.put(p, r.tally().oneFrame(p, r.defaultN()));
+    }
+    ObjectNode prior = root.putObject(PRIOR);
+    prior.put("overall", r.tally().overall(PRIOR, 0));
+    prior.put("overall_ci95", r.tally().overallCi95(PRIOR, 0));
+    prior.put("one_frame", r.tally().oneFrame(PRIOR, 0));
+    ObjectNode priorByType = prior.putObject("by_type");
+    for (String t : Questions.TYPES) {
+      priorByType.put(t, r.tally().exactMatch(PRIOR, 0, t));
+    }
+    ObjectNode oneFrameByN = root.putObject("one_frame_by_n");
+    for (String p : POLICIES) {
+      ObjectNode o = oneFrameByN.putObject(p);
+      for (int n : r.ns()) {
+        o.put(Integer.toString(n), r.tally().oneFrame(p, n));
+      }
     }
     ObjectNode byN = root.putObject("overall_by_n");
     ObjectNode flops = root.putObject("mean_answer_flops_by_n");

@@ -16,6 +16,10 @@ import picocli.CommandLine;
 class EvalQaCommandTest {
 
   private static JsonNode run(String corruption) throws Exception {
+    return run(corruption, "1,8");
+  }
+
+  private static JsonNode run(String corruption, String ns) throws Exception {
     CommandLine cli = QoiFlowCli.commandLine();
     StringWriter out = new StringWriter();
     cli.setOut(new PrintWriter(out));
@@ -31,7 +35,7 @@ class EvalQaCommandTest {
             "--corruption",
             corruption,
             "--ns",
-            "1,8",
+            ns,
             "--json");
     assertThat(code).isZero();
     return new ObjectMapper().readTree(out.toString());
@@ -61,6 +65,20 @@ class EvalQaCommandTest {
     assertThat(night.get("qoi_lidar_share").asDouble()).isEqualTo(1.0);
     assertThat(night.get("overall").get("qoi").asDouble())
         .isEqualTo(night.get("overall").get("lidar").asDouble());
+
+    // The prior is tallied apart from the policies (one N = 0 answer per question), so it must
+    // equal every policy at N = 0, where all blocks are disconnected.
+    JsonNode text = run("clean", "0");
+    double prior = text.get("prior").get("overall").asDouble();
+    assertThat(prior).isBetween(0.0, 1.0);
+    for (String p : List.of("camera", "lidar", "qoi")) {
+      assertThat(text.get("overall_by_n").get(p).get("0").asDouble()).isEqualTo(prior);
+      assertThat(text.get("one_frame_by_n").get(p).get("0").asDouble())
+          .isEqualTo(text.get("prior").get("one_frame").asDouble());
+      assertThat(night.get("overall_ci95").get(p).asDouble()).isBetween(0.0, 0.5);
+      assertThat(night.get("one_frame").get(p).asDouble()).isBetween(0.0, 1.0);
+    }
+    assertThat(text.get("prior").get("by_type").size()).isEqualTo(5);
 
     JsonNode day = run("clean");
     assertThat(day.get("qoi_lidar_share").asDouble()).isEqualTo(0.0);

@@ -13,7 +13,7 @@ import java.util.Optional;
  */
 public final class ModelLocator {
   public static final String[] DEFAULT_MODELS = {"admn-sim-v2", "admn-smoke"};
-  public static final String DEFAULT_QA_MODEL = "mpnp-sim-v1";
+  public static final String DEFAULT_QA_MODEL = "mpnp-sim-v2";
 
   private ModelLocator() {}
 
