@@ -567,6 +567,14 @@ class ScaleOutE2ETest {
             d.line(),
             budgets));
     d.assertExactlyOnceAndWhole();
-    assertThat(budgets).as("one budget throughout (no telemetry sent)").hasSize(1);
+    // The test sends no telemetry, but the job reports its own inference latency to the CEP, so
+    // on a busy cluster (each rescale's catch-up) the budget can step: each result's budget must
+    // be one of the levels, whichever was in force (seen in CI: 0.25, 0.33, 0.5).
+    Set<Double> levels = new HashSet<>();
+    for (double f : io.qoiflow.operators.functions.BudgetLevels.defaults().fractions()) {
+      levels.add(f);
+    }
+    assertThat(budgets).as("budgets of the results are budget levels").isNotEmpty();
+    assertThat(levels).as("budget levels").containsAll(budgets);
   }
 }
