@@ -14,7 +14,6 @@ import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
-import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -177,36 +176,8 @@ class QoiFlowClusterE2ETest {
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot write the summary", e);
     }
-    for (AutoCloseable c : new AutoCloseable[] {results, deadLetters, budget, cluster, broker}) {
-      if (c != null) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          LOG.warn("teardown of {} failed", c, e);
-        }
-      }
-    }
-    keepLogsAndDelete(work);
-  }
-
-  /** Copies the JVMs' logs to target/e2e-logs, then deletes the temporary folder. */
-  private static void keepLogsAndDelete(Path work) {
-    if (work == null) {
-      return;
-    }
-    Path logs = Path.of("target", "e2e-logs");
-    try (java.util.stream.Stream<Path> files = Files.walk(work)) {
-      Files.createDirectories(logs);
-      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        String name = f.getFileName().toString();
-        if (Files.isRegularFile(f) && (name.endsWith(".log") || name.equals("config.yaml"))) {
-          Files.copy(f, logs.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        Files.deleteIfExists(f);
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot clean up {}", work, e);
-    }
+    E2eHarness.closeAll(results, deadLetters, budget, cluster, broker);
+    E2eHarness.keepLogsAndDelete(work, Path.of("target", "e2e-logs"));
   }
 
   private void note(String scenario, String line) {
@@ -342,27 +313,12 @@ class QoiFlowClusterE2ETest {
   private Map<String, Long> deadLettersOf(String prefix) {
     Map<String, Long> by = new TreeMap<>();
     for (DeadLetter dl : deadLetters.values(dl -> dl.getOriginalBytes() != null)) {
-      String rig = rigOf(dl);
+      String rig = E2eHarness.rigOf(dl);
       if (rig != null && rig.startsWith(prefix + "-")) {
         by.merge(dl.getReasonCode(), 1L, Long::sum);
       }
     }
     return by;
-  }
-
-  private static final SingleObjectSerde<SensorFrame> FRAMES =
-      SingleObjectSerde.forClass(SensorFrame.class);
-
-  /** The rig of a dead-lettered frame, or null when its bytes are not a decodable frame. */
-  private static String rigOf(DeadLetter dl) {
-    try {
-      java.nio.ByteBuffer b = dl.getOriginalBytes().duplicate();
-      byte[] bytes = new byte[b.remaining()];
-      b.get(bytes);
-      return FRAMES.decode(bytes).getRigId();
-    } catch (io.qoiflow.schemas.WireFormatException | RuntimeException notAFrame) {
-      return null;
-    }
   }
 
   private static String key(FusionResult r) {

@@ -12,7 +12,6 @@ import io.qoiflow.records.FusionResult;
 import io.qoiflow.records.LabelledSample;
 import io.qoiflow.records.Modality;
 import io.qoiflow.records.SensorFrame;
-import io.qoiflow.schemas.SingleObjectSerde;
 import io.qoiflow.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -165,36 +164,8 @@ class ScaleOutE2ETest {
     } catch (IOException e) {
       LOG.warn("cannot write the summary", e);
     }
-    for (AutoCloseable c : new AutoCloseable[] {results, deadLetters, cluster, broker}) {
-      if (c != null) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          LOG.warn("teardown of {} failed", c, e);
-        }
-      }
-    }
-    keepLogsAndDelete(work);
-  }
-
-  /** Copies the JVMs' logs to target/e2e-logs-scale, then deletes the temporary folder. */
-  private static void keepLogsAndDelete(Path work) {
-    if (work == null) {
-      return;
-    }
-    Path logs = Path.of("target", "e2e-logs-scale");
-    try (java.util.stream.Stream<Path> files = Files.walk(work)) {
-      Files.createDirectories(logs);
-      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        String name = f.getFileName().toString();
-        if (Files.isRegularFile(f) && (name.endsWith(".log") || name.equals("config.yaml"))) {
-          Files.copy(f, logs.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-        Files.deleteIfExists(f);
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot clean up {}", work, e);
-    }
+    E2eHarness.closeAll(results, deadLetters, cluster, broker);
+    E2eHarness.keepLogsAndDelete(work, Path.of("target", "e2e-logs-scale"));
   }
 
   private void note(String scenario, String line) {
@@ -317,7 +288,7 @@ class ScaleOutE2ETest {
     int dead = 0;
     Map<String, Long> byReason = new TreeMap<>();
     for (DeadLetter dl : deadLetters.values(dl -> dl.getOriginalBytes() != null)) {
-      String rig = rigOf(dl);
+      String rig = E2eHarness.rigOf(dl);
       if (rig != null && rig.startsWith(prefix + "-")) {
         dead++;
         byReason.merge(dl.getReasonCode(), 1L, Long::sum);
@@ -331,20 +302,6 @@ class ScaleOutE2ETest {
         fusedShort,
         dead,
         byReason);
-  }
-
-  private static final SingleObjectSerde<SensorFrame> FRAMES =
-      SingleObjectSerde.forClass(SensorFrame.class);
-
-  private static String rigOf(DeadLetter dl) {
-    try {
-      java.nio.ByteBuffer b = dl.getOriginalBytes().duplicate();
-      byte[] bytes = new byte[b.remaining()];
-      b.get(bytes);
-      return FRAMES.decode(bytes).getRigId();
-    } catch (io.qoiflow.schemas.WireFormatException | RuntimeException notAFrame) {
-      return null;
-    }
   }
 
   /** The job vertex whose name contains {@code part}. */
